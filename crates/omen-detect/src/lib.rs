@@ -1,0 +1,3 @@
+//! Omen's detectors.
+mod ensemble;
+pub use ensemble::{Ensemble, EnsembleConfig};

@@ -1,0 +1,2 @@
+//! The `omen` command.
+fn main() {}
