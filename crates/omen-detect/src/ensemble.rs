@@ -1,34 +1,242 @@
-//! Temporary first ensemble: replaced by the full model set.
+//! The default detector: robust and seasonal baselines, a change-point detector, and
+//! extreme-value tails that turn their evidence into one calibrated score and one explanation.
+//!
+//! For each sample:
+//! 1. The baseline is the seasonal model when it has found a season and predicts clearly
+//!    better than the robust one (its residual σ is under `SEASONAL_ADVANTAGE` of the robust
+//!    σ); otherwise the robust location.
+//! 2. The standardised residual `z = (x − expected) / σ` is the spike evidence; the CUSUM of
+//!    `z` is the level-shift evidence.
+//! 3. Each kind of evidence goes through its own [`TailModel`], fitted on this series' own
+//!    history, which gives a tail probability. The two are combined with a Bonferroni bound
+//!    (twice the smaller one) and mapped to a score: 0.5 at the target risk.
+//! 4. The models learn from the sample after it was scored (the score is causal). When the
+//!    CUSUM confirms a level shift, both baselines move to the new level at once, so that a
+//!    shift raises one alarm rather than a long run of them.
+//!
+//! The band is `expected ± σ·u`, where `u` is the spike statistic at which the spike evidence
+//! alone reaches the target risk: a value outside the band scores at least 0.5.
+//!
+//! State per series once warm: about 1 KiB (the seasonal profile is most of it).
+
 use omen_core::{Detector, ModelKind, Sample, Score, Status};
 use serde::{Deserialize, Serialize};
 
-/// Settings of the default ensemble.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+use crate::changepoint::Cusum;
+use crate::robust::RobustBaseline;
+use crate::seasonal::SeasonalBaseline;
+use crate::tail::{TailModel, score_from_probability};
+
+/// The seasonal model is used when its σ is below this fraction of the robust σ.
+const SEASONAL_ADVANTAGE: f64 = 0.8;
+/// Samples of residual history used to estimate the size of a confirmed shift.
+const SHIFT_WINDOW: usize = 3;
+/// The prior of the spike tail: `|z|` of Gaussian noise exceeds 2.33 2 % of the time, by 0.39
+/// on average.
+const SPIKE_PRIOR: (f64, f64) = (2.33, 0.39);
+/// The prior of the shift tail: the CUSUM statistic of noise, in σ.
+const SHIFT_PRIOR: (f64, f64) = (3.0, 1.0);
+
+/// Settings of the default ensemble. Every field has a default; see each `default_*`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct EnsembleConfig {
-    /// Samples learned before scoring.
+    /// Samples learned before the detector may alert.
     pub warm_up: u32,
+    /// The tail probability that scores 0.5 (the risk of a false alarm per sample at the
+    /// default alert threshold).
+    pub target_risk: f64,
+    /// Half-life of the robust location, in samples.
+    pub location_half_life: f64,
+    /// Half-life of the robust scale, in samples.
+    pub scale_half_life: f64,
+    /// How much history, in milliseconds, the season search may use before it gives up.
+    pub season_search_ms: i64,
+    /// CUSUM reference value (half the smallest shift worth finding), in σ.
+    pub shift_k: f64,
+    /// CUSUM level at which a shift is confirmed and the baselines move, in σ.
+    pub shift_alarm: f64,
+}
+
+/// Default `warm_up`: 100 samples.
+pub fn default_warm_up() -> u32 {
+    100
+}
+/// Default `target_risk`: 1e-4, about one false alarm per 10,000 samples of pure noise.
+pub fn default_target_risk() -> f64 {
+    1e-4
+}
+/// Default `location_half_life`: 30 samples.
+pub fn default_location_half_life() -> f64 {
+    30.0
+}
+/// Default `scale_half_life`: 120 samples.
+pub fn default_scale_half_life() -> f64 {
+    120.0
+}
+/// Default `season_search_ms`: 22 days, enough to see a weekly season three times.
+pub fn default_season_search_ms() -> i64 {
+    22 * 24 * 3_600_000
+}
+/// Default `shift_k`: 0.5 σ (finds shifts of about 1 σ and more).
+pub fn default_shift_k() -> f64 {
+    0.5
+}
+/// Default `shift_alarm`: 6 σ.
+pub fn default_shift_alarm() -> f64 {
+    6.0
 }
 
 impl Default for EnsembleConfig {
     fn default() -> Self {
-        Self { warm_up: 100 }
+        Self {
+            warm_up: default_warm_up(),
+            target_risk: default_target_risk(),
+            location_half_life: default_location_half_life(),
+            scale_half_life: default_scale_half_life(),
+            season_search_ms: default_season_search_ms(),
+            shift_k: default_shift_k(),
+            shift_alarm: default_shift_alarm(),
+        }
     }
 }
 
-/// The default detector.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+impl EnsembleConfig {
+    /// Check every setting; the error names the first bad one.
+    pub fn validate(&self) -> omen_core::Result<()> {
+        let bad = |name, reason: &str| {
+            Err(omen_core::Error::InvalidSetting {
+                name,
+                reason: reason.to_string(),
+            })
+        };
+        if !(self.target_risk > 0.0 && self.target_risk < 0.5) {
+            return bad("target_risk", "must be in (0, 0.5)");
+        }
+        if !(self.location_half_life >= 1.0 && self.scale_half_life >= 1.0) {
+            return bad("location_half_life", "half-lives must be at least 1 sample");
+        }
+        if self.season_search_ms < 0 {
+            return bad("season_search_ms", "must not be negative");
+        }
+        if !(self.shift_k >= 0.0 && self.shift_alarm > 0.0) {
+            return bad("shift_alarm", "shift_k must be >= 0 and shift_alarm > 0");
+        }
+        Ok(())
+    }
+}
+
+/// The default detector for one series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ensemble {
     config: EnsembleConfig,
-    n: u32,
-    mean: f64,
-    var: f64,
-    last_ts: Option<i64>,
+    samples: u64,
+    last_timestamp_ms: Option<i64>,
+    robust: RobustBaseline,
+    seasonal: SeasonalBaseline,
+    cusum: Cusum,
+    /// Spike evidence of each baseline has its own tail: their residuals differ in kind, and
+    /// the tail of one says nothing about the other's.
+    robust_tail: TailModel,
+    seasonal_tail: TailModel,
+    shift_tail: TailModel,
+    recent_residuals: [f64; SHIFT_WINDOW],
+    last_change_ms: Option<i64>,
+}
+
+impl Default for Ensemble {
+    fn default() -> Self {
+        Self::new(EnsembleConfig::default())
+    }
 }
 
 impl Ensemble {
-    /// A fresh detector.
+    /// A fresh detector with `config` (validate it first with [`EnsembleConfig::validate`]).
+    ///
+    /// ```
+    /// use omen_core::{Detector, Sample};
+    /// use omen_detect::{Ensemble, EnsembleConfig};
+    /// let mut detector = Ensemble::new(EnsembleConfig::default());
+    /// let mut last = None;
+    /// for i in 0..500 {
+    ///     let value = if i == 400 { 60.0 } else { 10.0 + (i % 7) as f64 * 0.1 };
+    ///     last = Some(detector.update(Sample::new(i * 60_000, value)));
+    ///     if i == 400 {
+    ///         assert!(last.unwrap().score > 0.9);
+    ///     }
+    /// }
+    /// assert!(last.unwrap().score < 0.5);
+    /// ```
     pub fn new(config: EnsembleConfig) -> Self {
-        Self { config, n: 0, mean: 0.0, var: 0.0, last_ts: None }
+        Self {
+            robust: RobustBaseline::new(config.location_half_life, config.scale_half_life, 3.0),
+            seasonal: SeasonalBaseline::new(config.season_search_ms),
+            cusum: Cusum::new(config.shift_k, config.shift_alarm, 4.0, SHIFT_WINDOW as u32),
+            robust_tail: TailModel::new(SPIKE_PRIOR.0, SPIKE_PRIOR.1),
+            seasonal_tail: TailModel::new(SPIKE_PRIOR.0, SPIKE_PRIOR.1),
+            shift_tail: TailModel::new(SHIFT_PRIOR.0, SHIFT_PRIOR.1),
+            config,
+            samples: 0,
+            last_timestamp_ms: None,
+            recent_residuals: [0.0; SHIFT_WINDOW],
+            last_change_ms: None,
+        }
+    }
+
+    /// The period of the season in use, in milliseconds, if one was found.
+    pub fn season_period_ms(&self) -> Option<i64> {
+        self.seasonal.model().map(|m| m.period_ms())
+    }
+
+    /// When the last level shift was confirmed.
+    pub fn last_change_ms(&self) -> Option<i64> {
+        self.last_change_ms
+    }
+
+    /// Samples learned so far.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// True while the detector is still learning and must not alert.
+    pub fn is_warming_up(&self) -> bool {
+        self.samples <= self.config.warm_up as u64
+    }
+
+    /// The baseline in use: (expected value, σ, which model).
+    fn baseline(&self, timestamp_ms: i64) -> (f64, f64, ModelKind) {
+        let robust = (self.robust.location(), self.robust.sigma(), ModelKind::Robust);
+        match self.seasonal.model() {
+            Some(hw) if hw.sigma() < SEASONAL_ADVANTAGE * robust.1 => {
+                (hw.forecast(timestamp_ms), hw.sigma(), ModelKind::Seasonal)
+            }
+            _ => robust,
+        }
+    }
+
+    /// Teach each baseline's spike tail that baseline's own standardised residual.
+    fn learn_spike_tails(&mut self, timestamp_ms: i64, value: f64) {
+        self.robust_tail
+            .update(standardise(value, self.robust.location(), self.robust.sigma()).abs());
+        if let Some(hw) = self.seasonal.model() {
+            let z = standardise(value, hw.forecast(timestamp_ms), hw.sigma());
+            self.seasonal_tail.update(z.abs());
+        }
+    }
+
+    fn learn(&mut self, timestamp_ms: i64, value: f64, shift: Option<f64>) {
+        self.robust.update(value);
+        self.seasonal.update(timestamp_ms, value);
+        if shift.is_some() {
+            let mut recent = self.recent_residuals;
+            recent.sort_by(f64::total_cmp);
+            let delta = recent[SHIFT_WINDOW / 2];
+            self.robust.shift(delta);
+            if let Some(hw) = self.seasonal.model_mut() {
+                hw.shift(delta);
+            }
+            self.last_change_ms = Some(timestamp_ms);
+        }
     }
 }
 
@@ -36,30 +244,79 @@ impl Detector for Ensemble {
     fn name(&self) -> &'static str {
         "ensemble"
     }
-    fn update(&mut self, s: Sample) -> Score {
-        if !s.value.is_finite() {
+
+    fn update(&mut self, sample: Sample) -> Score {
+        let Sample {
+            timestamp_ms,
+            value,
+        } = sample;
+        if !value.is_finite() {
             return Score::unscored(Status::SkippedNotFinite);
         }
-        if self.last_ts.is_some_and(|t| s.timestamp_ms <= t) {
+        if self.last_timestamp_ms.is_some_and(|last| timestamp_ms <= last) {
             return Score::unscored(Status::SkippedOutOfOrder);
         }
-        self.last_ts = Some(s.timestamp_ms);
-        self.n += 1;
-        let sd = self.var.sqrt().max(1e-9);
-        let z = (s.value - self.mean).abs() / sd;
-        let a = if self.n < 50 { 1.0 / self.n as f64 } else { 0.02 };
-        let d = s.value - self.mean;
-        self.mean += a * d;
-        self.var = (1.0 - a) * (self.var + a * d * d);
-        if self.n <= self.config.warm_up {
-            return Score::unscored(Status::WarmingUp);
+        self.last_timestamp_ms = Some(timestamp_ms);
+        self.samples += 1;
+
+        if self.samples == 1 {
+            // Nothing to compare the first value with.
+            self.learn(timestamp_ms, value, None);
+            let mut score = Score::unscored(Status::WarmingUp);
+            score.expected = value;
+            return score;
         }
-        let mut sc = Score::unscored(Status::Ready);
-        sc.score = 1.0 - (-z / 4.0).exp();
-        sc.expected = self.mean;
-        sc.lower = self.mean - 3.0 * sd;
-        sc.upper = self.mean + 3.0 * sd;
-        sc.contributions.push(ModelKind::Robust, sc.score);
-        sc
+
+        let (expected, sigma, baseline_kind) = self.baseline(timestamp_ms);
+        let residual = value - expected;
+        let sigma = floor_sigma(sigma, expected);
+        let z = residual / sigma;
+        let spike_tail = match baseline_kind {
+            ModelKind::Seasonal => &self.seasonal_tail,
+            _ => &self.robust_tail,
+        };
+        self.recent_residuals.rotate_left(1);
+        self.recent_residuals[SHIFT_WINDOW - 1] = residual;
+
+        let step = self.cusum.update(z);
+        let p_spike = spike_tail.probability(z.abs());
+        let risk = self.config.target_risk;
+        let half_width = sigma * spike_tail.quantile(risk / 2.0);
+        let p_shift = self.shift_tail.probability(step.statistic);
+        self.learn_spike_tails(timestamp_ms, value);
+        self.shift_tail.update(step.statistic);
+        self.learn(timestamp_ms, value, step.shift);
+
+        let warming = self.is_warming_up();
+        let mut score = Score::unscored(if warming {
+            Status::WarmingUp
+        } else {
+            Status::Ready
+        });
+        score.expected = expected;
+        score.lower = expected - half_width;
+        score.upper = expected + half_width;
+        if warming {
+            return score;
+        }
+        let spike_score = score_from_probability((2.0 * p_spike).min(1.0), risk);
+        let shift_score = score_from_probability((2.0 * p_shift).min(1.0), risk);
+        score.score = score_from_probability((2.0 * p_spike.min(p_shift)).min(1.0), risk);
+        score.contributions.push(baseline_kind, spike_score);
+        score.contributions.push(ModelKind::ChangePoint, shift_score);
+        score.contributions.push(ModelKind::Tail, score.score);
+        score
     }
 }
+
+/// σ never reaches zero: a constant series still has a scale to measure a change against.
+fn floor_sigma(sigma: f64, expected: f64) -> f64 {
+    sigma.max(1e-9 * expected.abs().max(1e-3))
+}
+
+fn standardise(value: f64, expected: f64, sigma: f64) -> f64 {
+    (value - expected) / floor_sigma(sigma, expected)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,3 +1,19 @@
-//! Omen's detectors.
+#![doc = include_str!("../README.md")]
+
+mod changepoint;
 mod ensemble;
-pub use ensemble::{Ensemble, EnsembleConfig};
+mod period;
+mod robust;
+mod seasonal;
+mod tail;
+
+pub use changepoint::{Cusum, CusumStep};
+pub use ensemble::{
+    Ensemble, EnsembleConfig, default_location_half_life, default_scale_half_life,
+    default_season_search_ms, default_shift_alarm, default_shift_k, default_target_risk,
+    default_warm_up,
+};
+pub use period::{FoundSeason, PeriodFinder, Search};
+pub use robust::RobustBaseline;
+pub use seasonal::{HoltWinters, MAX_BINS, SeasonalBaseline};
+pub use tail::{TailModel, score_from_probability};
