@@ -104,7 +104,8 @@ impl TailModel {
 
     /// `P(U > u)` under the fitted tail; 1 for `u <= 0`.
     pub fn probability(&self, u: f64) -> f64 {
-        if u.is_nan() {
+        if u.is_nan() || u <= 0.0 {
+            // No evidence at all, even when the threshold has decayed to 0 (a constant series).
             return 1.0;
         }
         if u <= self.threshold {
