@@ -1,2 +1,20 @@
-//! The `omen` command.
-fn main() {}
+//! The `omen` command: parse the arguments, run the subcommand, report an error and exit.
+
+mod cli;
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cmd::run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole chain: "cannot open `x.csv`: No such file or directory".
+            eprintln!("omen: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,10 @@
-//! Omen's sources.
+#![doc = include_str!("../README.md")]
+
+mod csv;
+mod error;
+mod lines;
+mod timestamp;
+
+pub use crate::csv::{CsvOptions, CsvReader, CsvRow, CsvSeries, ReadStats, read_all};
+pub use crate::error::{Error, Result};
+pub use crate::timestamp::{EPOCH_MILLIS_THRESHOLD, parse_timestamp_ms};
