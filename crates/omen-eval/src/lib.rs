@@ -1,1 +1,6 @@
-//! Omen's evaluation: NAB scoring.
+#![doc = include_str!("../README.md")]
+
+mod error;
+pub mod nab;
+
+pub use error::{Error, Result};
