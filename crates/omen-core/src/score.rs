@@ -77,7 +77,9 @@ impl Contributions {
 
     /// The model with the largest contribution.
     pub fn strongest(&self) -> Option<Contribution> {
-        self.iter().copied().max_by(|a, b| a.score.total_cmp(&b.score))
+        self.iter()
+            .copied()
+            .max_by(|a, b| a.score.total_cmp(&b.score))
     }
 }
 
@@ -130,7 +132,11 @@ mod tests {
         let models: Vec<_> = c.iter().map(|c| c.model).collect();
         assert_eq!(
             models,
-            [ModelKind::Robust, ModelKind::ChangePoint, ModelKind::Seasonal]
+            [
+                ModelKind::Robust,
+                ModelKind::ChangePoint,
+                ModelKind::Seasonal
+            ]
         );
         assert_eq!(c.strongest().unwrap().model, ModelKind::ChangePoint);
         assert_eq!(c.get(ModelKind::Seasonal), Some(0.5));

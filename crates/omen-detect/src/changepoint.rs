@@ -4,8 +4,8 @@
 //! divided by its σ), `up = max(0, up + z − k)` and `down = max(0, down − z − k)`. A level shift
 //! of δ σ makes one side grow by about `δ − k` per sample, while noise keeps both near zero.
 //! `z` is first clipped to `±clip`, so that one wild spike cannot look like a shift: a shift
-//! needs several consecutive deviations. When a side passes `alarm` after at least
-//! `min_run` samples, the detector reports the shift it estimates (the mean of `z` over the
+//! needs several consecutive deviations. When a side passes `alarm` and its last `min_run`
+//! samples all deviate beyond `k` in its direction, the detector reports the shift it estimates (the mean of `z` over the
 //! run) so that the baselines can move to the new level at once instead of drifting there over
 //! many samples (each of which would be a false alarm).
 //!
@@ -29,6 +29,8 @@ pub struct Cusum {
     down_run: u32,
     up_sum: f64,
     down_sum: f64,
+    up_streak: u32,
+    down_streak: u32,
 }
 
 /// What one CUSUM step found.
@@ -40,6 +42,9 @@ pub struct CusumStep {
     pub shift: Option<f64>,
     /// How many samples the current run has lasted (the change began that long ago).
     pub run: u32,
+    /// True when this sample deviated beyond `k` in the direction of the larger statistic,
+    /// i.e. it added evidence rather than letting old evidence decay.
+    pub rising: bool,
 }
 
 impl Cusum {
@@ -63,23 +68,35 @@ impl Cusum {
             down_run: 0,
             up_sum: 0.0,
             down_sum: 0.0,
+            up_streak: 0,
+            down_streak: 0,
         }
     }
 
     /// Feed one standardised residual.
     pub fn update(&mut self, z: f64) -> CusumStep {
         let z = z.clamp(-self.clip, self.clip);
+        // Consecutive samples beyond k on each side: a shift is only confirmed while it lasts,
+        // never on a run whose latest samples are back at the old level.
+        self.up_streak = if z > self.k { self.up_streak + 1 } else { 0 };
+        self.down_streak = if -z > self.k { self.down_streak + 1 } else { 0 };
         step_side(&mut self.up, &mut self.up_run, &mut self.up_sum, z, self.k);
-        step_side(&mut self.down, &mut self.down_run, &mut self.down_sum, -z, self.k);
-        let (statistic, run) = if self.up >= self.down {
-            (self.up, self.up_run)
+        step_side(
+            &mut self.down,
+            &mut self.down_run,
+            &mut self.down_sum,
+            -z,
+            self.k,
+        );
+        let (statistic, run, rising) = if self.up >= self.down {
+            (self.up, self.up_run, self.up_streak > 0)
         } else {
-            (self.down, self.down_run)
+            (self.down, self.down_run, self.down_streak > 0)
         };
         let mut shift = None;
-        if self.up > self.alarm && self.up_run >= self.min_run {
+        if self.up > self.alarm && self.up_streak >= self.min_run {
             shift = Some(self.up_sum / self.up_run as f64);
-        } else if self.down > self.alarm && self.down_run >= self.min_run {
+        } else if self.down > self.alarm && self.down_streak >= self.min_run {
             shift = Some(-self.down_sum / self.down_run as f64);
         }
         if shift.is_some() {
@@ -89,6 +106,7 @@ impl Cusum {
             statistic,
             shift,
             run,
+            rising,
         }
     }
 
@@ -100,6 +118,8 @@ impl Cusum {
         self.down_run = 0;
         self.up_sum = 0.0;
         self.down_sum = 0.0;
+        self.up_streak = 0;
+        self.down_streak = 0;
     }
 }
 
@@ -148,6 +168,12 @@ mod tests {
         Case {
             name: "one huge spike: no shift",
             z: |i| if i == 50 { 1e9 } else { 0.0 },
+            len: 100,
+            want: None,
+        },
+        Case {
+            name: "two spikes then normal: no shift",
+            z: |i| if i == 50 || i == 51 { 1e6 } else { 0.0 },
             len: 100,
             want: None,
         },

@@ -6,7 +6,9 @@
 //!    better than the robust one (its residual σ is under `SEASONAL_ADVANTAGE` of the robust
 //!    σ); otherwise the robust location.
 //! 2. The standardised residual `z = (x − expected) / σ` is the spike evidence; the CUSUM of
-//!    `z` is the level-shift evidence.
+//!    `z` is the level-shift evidence. σ is floored at a fraction of the long-run unclipped
+//!    spread, so that bursts on a series that is nearly always constant are rare, not
+//!    impossible.
 //! 3. Each kind of evidence goes through its own [`TailModel`], fitted on this series' own
 //!    history, which gives a tail probability. The two are combined with a Bonferroni bound
 //!    (twice the smaller one) and mapped to a score: 0.5 at the target risk.
@@ -34,6 +36,9 @@ const SHIFT_WINDOW: usize = 3;
 /// The prior of the spike tail: `|z|` of Gaussian noise exceeds 2.33 2 % of the time, by 0.39
 /// on average.
 const SPIKE_PRIOR: (f64, f64) = (2.33, 0.39);
+/// σ is never below this fraction of the robust baseline's unclipped spread, so that on a
+/// series that is nearly always constant a burst is rare, not impossible.
+const SPREAD_FLOOR: f64 = 0.2;
 /// The prior of the shift tail: the CUSUM statistic of noise, in σ.
 const SHIFT_PRIOR: (f64, f64) = (3.0, 1.0);
 
@@ -66,9 +71,9 @@ pub fn default_warm_up() -> u32 {
 pub fn default_target_risk() -> f64 {
     1e-4
 }
-/// Default `location_half_life`: 30 samples.
+/// Default `location_half_life`: 10 samples.
 pub fn default_location_half_life() -> f64 {
-    30.0
+    10.0
 }
 /// Default `scale_half_life`: 120 samples.
 pub fn default_scale_half_life() -> f64 {
@@ -205,7 +210,11 @@ impl Ensemble {
 
     /// The baseline in use: (expected value, σ, which model).
     fn baseline(&self, timestamp_ms: i64) -> (f64, f64, ModelKind) {
-        let robust = (self.robust.location(), self.robust.sigma(), ModelKind::Robust);
+        let robust = (
+            self.robust.location(),
+            self.robust.sigma(),
+            ModelKind::Robust,
+        );
         match self.seasonal.model() {
             Some(hw) if hw.sigma() < SEASONAL_ADVANTAGE * robust.1 => {
                 (hw.forecast(timestamp_ms), hw.sigma(), ModelKind::Seasonal)
@@ -214,13 +223,27 @@ impl Ensemble {
         }
     }
 
+    /// A baseline's σ, floored: never below a fraction of the robust baseline's long-run spread
+    /// (bursty series; for the seasonal baseline this floor includes the season's swing, which
+    /// makes it conservative on strongly seasonal series),
+    /// and never zero, so that a constant series still has a scale to measure a change by.
+    fn floor_sigma(&self, sigma: f64, spread: f64, expected: f64) -> f64 {
+        sigma
+            .max(SPREAD_FLOOR * spread)
+            .max(1e-9 * expected.abs().max(1e-3))
+    }
+
     /// Teach each baseline's spike tail that baseline's own standardised residual.
     fn learn_spike_tails(&mut self, timestamp_ms: i64, value: f64) {
+        let expected = self.robust.location();
+        let sigma = self.floor_sigma(self.robust.sigma(), self.robust.spread(), expected);
         self.robust_tail
-            .update(standardise(value, self.robust.location(), self.robust.sigma()).abs());
+            .update(spike_statistic((value - expected) / sigma));
         if let Some(hw) = self.seasonal.model() {
-            let z = standardise(value, hw.forecast(timestamp_ms), hw.sigma());
-            self.seasonal_tail.update(z.abs());
+            let expected = hw.forecast(timestamp_ms);
+            let z =
+                (value - expected) / self.floor_sigma(hw.sigma(), self.robust.spread(), expected);
+            self.seasonal_tail.update(spike_statistic(z));
         }
     }
 
@@ -253,7 +276,10 @@ impl Detector for Ensemble {
         if !value.is_finite() {
             return Score::unscored(Status::SkippedNotFinite);
         }
-        if self.last_timestamp_ms.is_some_and(|last| timestamp_ms <= last) {
+        if self
+            .last_timestamp_ms
+            .is_some_and(|last| timestamp_ms <= last)
+        {
             return Score::unscored(Status::SkippedOutOfOrder);
         }
         self.last_timestamp_ms = Some(timestamp_ms);
@@ -269,7 +295,8 @@ impl Detector for Ensemble {
 
         let (expected, sigma, baseline_kind) = self.baseline(timestamp_ms);
         let residual = value - expected;
-        let sigma = floor_sigma(sigma, expected);
+        let sigma = self.floor_sigma(sigma, self.robust.spread(), expected);
+
         let z = residual / sigma;
         let spike_tail = match baseline_kind {
             ModelKind::Seasonal => &self.seasonal_tail,
@@ -279,10 +306,16 @@ impl Detector for Ensemble {
         self.recent_residuals[SHIFT_WINDOW - 1] = residual;
 
         let step = self.cusum.update(z);
-        let p_spike = spike_tail.probability(z.abs());
+        let p_spike = spike_tail.probability(spike_statistic(z));
         let risk = self.config.target_risk;
         let half_width = sigma * spike_tail.quantile(risk / 2.0);
-        let p_shift = self.shift_tail.probability(step.statistic);
+        // Old evidence decaying after the deviation ended is no news: only a sample that adds
+        // to the statistic is scored on it.
+        let p_shift = if step.rising {
+            self.shift_tail.probability(step.statistic)
+        } else {
+            1.0
+        };
         self.learn_spike_tails(timestamp_ms, value);
         self.shift_tail.update(step.statistic);
         self.learn(timestamp_ms, value, step.shift);
@@ -303,19 +336,17 @@ impl Detector for Ensemble {
         let shift_score = score_from_probability((2.0 * p_shift).min(1.0), risk);
         score.score = score_from_probability((2.0 * p_spike.min(p_shift)).min(1.0), risk);
         score.contributions.push(baseline_kind, spike_score);
-        score.contributions.push(ModelKind::ChangePoint, shift_score);
+        score
+            .contributions
+            .push(ModelKind::ChangePoint, shift_score);
         score.contributions.push(ModelKind::Tail, score.score);
         score
     }
 }
 
-/// σ never reaches zero: a constant series still has a scale to measure a change against.
-fn floor_sigma(sigma: f64, expected: f64) -> f64 {
-    sigma.max(1e-9 * expected.abs().max(1e-3))
-}
-
-fn standardise(value: f64, expected: f64, sigma: f64) -> f64 {
-    (value - expected) / floor_sigma(sigma, expected)
+/// The spike statistic: `|z|`.
+fn spike_statistic(z: f64) -> f64 {
+    z.abs()
 }
 
 #[cfg(test)]

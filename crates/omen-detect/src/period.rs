@@ -141,7 +141,9 @@ impl PeriodFinder {
         }
         // Carry the last value over gaps so that slot distance stays time distance.
         while self.sums.len() <= slot {
-            let carried = self.mean_of(self.sums.len().wrapping_sub(1)).unwrap_or(value);
+            let carried = self
+                .mean_of(self.sums.len().wrapping_sub(1))
+                .unwrap_or(value);
             self.sums.push(carried);
             self.counts.push(0);
         }
@@ -200,7 +202,12 @@ impl PeriodFinder {
         let history = values
             .iter()
             .enumerate()
-            .map(|(i, v)| (self.origin_ms + i as i64 * self.slot_ms + self.slot_ms / 2, *v))
+            .map(|(i, v)| {
+                (
+                    self.origin_ms + i as i64 * self.slot_ms + self.slot_ms / 2,
+                    *v,
+                )
+            })
             .collect();
         Some(FoundSeason {
             period_ms,
@@ -327,7 +334,9 @@ mod tests {
         Case {
             name: "daily sine at 5-minute steps",
             step_ms: 5 * MINUTE,
-            value: |t, i| 10.0 + 5.0 * (t as f64 / DAY as f64 * std::f64::consts::TAU).sin() + wiggle(i),
+            value: |t, i| {
+                10.0 + 5.0 * (t as f64 / DAY as f64 * std::f64::consts::TAU).sin() + wiggle(i)
+            },
             samples: 288 * 5,
             want: Some(DAY),
         },

@@ -7,8 +7,13 @@
 //! residuals, reported as a Gaussian-equivalent σ (×1.2533), which, unlike a median absolute
 //! deviation, is rarely zero on quantised data (values that repeat most of the time).
 //!
+//! Beside it, a slow *unclipped* mean absolute deviation, the spread, remembers how far values
+//! stray from the location including the outliers. On a series that is exactly 0 most of the
+//! time and bursts now and then, the clipped scale is almost 0 and every burst would look
+//! infinitely unlikely; the spread gives the ensemble a floor for σ in such cases.
+//!
 //! Parameters: the half-lives of the location and of the scale, in samples, and the clip.
-//! Cost per series: 4 numbers of state, a handful of flops per sample.
+//! Cost per series: 7 numbers of state, a handful of flops per sample.
 //!
 //! Reference: Huber, "Robust Estimation of a Location Parameter" (1964); the exponentially
 //! weighted form follows the robust EWMA charts of process control.
@@ -17,6 +22,9 @@ use serde::{Deserialize, Serialize};
 
 /// How a mean absolute deviation relates to σ for Gaussian data: σ = sqrt(π/2)·MAD.
 const MEAN_ABS_DEV_TO_SIGMA: f64 = 1.253_314_137_315_500_3;
+
+/// Half-life, in samples, of the unclipped spread.
+const SPREAD_HALF_LIFE: f64 = 350.0;
 
 /// Samples before clipping starts: the first few build the initial location and scale.
 const STARTUP_SAMPLES: u32 = 8;
@@ -30,6 +38,8 @@ pub struct RobustBaseline {
     n: u32,
     location: f64,
     abs_dev: f64,
+    spread_alpha: f64,
+    spread: f64,
 }
 
 /// The smoothing factor whose weight halves every `half_life` samples.
@@ -57,6 +67,8 @@ impl RobustBaseline {
             n: 0,
             location: 0.0,
             abs_dev: 0.0,
+            spread_alpha: alpha_for_half_life(SPREAD_HALF_LIFE),
+            spread: 0.0,
         }
     }
 
@@ -70,6 +82,11 @@ impl RobustBaseline {
         self.abs_dev * MEAN_ABS_DEV_TO_SIGMA
     }
 
+    /// The slow, unclipped mean absolute deviation from the location (outliers included).
+    pub fn spread(&self) -> f64 {
+        self.spread
+    }
+
     /// Samples learned so far.
     pub fn samples(&self) -> u32 {
         self.n
@@ -78,6 +95,15 @@ impl RobustBaseline {
     /// Learn from one finite value.
     pub fn update(&mut self, x: f64) {
         self.n = self.n.saturating_add(1);
+        let distance = (x - self.location).abs();
+        let spread_alpha = if self.n <= STARTUP_SAMPLES {
+            1.0 / self.n as f64
+        } else {
+            self.spread_alpha
+        };
+        if self.n > 1 {
+            self.spread += spread_alpha * (distance - self.spread);
+        }
         if self.n <= STARTUP_SAMPLES {
             // Plain running mean and mean absolute deviation until there is a scale to clip by.
             let a = 1.0 / self.n as f64;
@@ -182,6 +208,16 @@ mod tests {
         let before = b.sigma();
         b.update(1e9);
         assert!(b.sigma() < before * 1.1, "{} -> {}", before, b.sigma());
+    }
+
+    #[test]
+    fn spread_remembers_the_bursts_that_the_scale_ignores() {
+        let mut b = RobustBaseline::new(30.0, 120.0, 3.0);
+        for i in 0..2000 {
+            b.update(if i % 25 == 0 { 1e6 } else { 0.0 });
+        }
+        assert!(b.sigma() < 1e3, "scale {}", b.sigma());
+        assert!(b.spread() > 1e4, "spread {}", b.spread());
     }
 
     #[test]

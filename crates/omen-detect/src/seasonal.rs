@@ -9,14 +9,16 @@
 //! level   += φ·trend + α·e;   trend = φ·trend + β·e;   season(phase) += γ·e
 //! ```
 //!
-//! The season is a compact profile of at most `MAX_BINS` bins over one period, read and
-//! updated with linear interpolation in time, so the state stays small whatever the sampling
-//! rate (a daily season at one-minute resolution is 1,440 samples but at most 96 bins here).
+//! The season is a compact step profile of at most `MAX_BINS` bins over one period, so the
+//! state stays small whatever the sampling rate (a daily season at one-minute resolution is
+//! 1,440 samples but at most 288 five-minute bins here, 1,152 bytes). Bins are not
+//! interpolated: interpolation blurs the sharp edges that operations metrics have (a batch job
+//! starting at 09:00), and the blur becomes a false alarm at every edge.
 //! The phase comes from the timestamp, so gaps and irregular sampling do not shift it.
 //! The profile, level and residual scale start from the history the finder buffered, so the
 //! model is useful from the moment the period is known.
 //!
-//! Cost per series once warm: `MAX_BINS` f32 plus 8 numbers; a few flops per sample.
+//! Cost per series once warm: at most `MAX_BINS` f32 plus 6 numbers; a few flops per sample.
 //!
 //! Reference: Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, §8.3 (the
 //! error-correction form of Holt–Winters' additive method).
@@ -27,7 +29,7 @@ use crate::period::{FoundSeason, PeriodFinder, Search};
 use crate::robust::alpha_for_half_life;
 
 /// Most bins in one season's profile.
-pub const MAX_BINS: usize = 96;
+pub const MAX_BINS: usize = 288;
 /// Level smoothing (per sample).
 const ALPHA: f64 = 0.1;
 /// Trend smoothing (per sample).
@@ -90,7 +92,9 @@ impl SeasonalBaseline {
         match self {
             SeasonalBaseline::Searching(finder) => match finder.push(timestamp_ms, value) {
                 Search::Searching => {}
-                Search::Found(found) => *self = SeasonalBaseline::Seasonal(HoltWinters::from(found)),
+                Search::Found(found) => {
+                    *self = SeasonalBaseline::Seasonal(HoltWinters::from(found))
+                }
                 Search::NoSeason => *self = SeasonalBaseline::NoSeason,
             },
             SeasonalBaseline::Seasonal(hw) => hw.update(timestamp_ms, value),
@@ -112,9 +116,7 @@ impl HoltWinters {
 
     /// The forecast for `timestamp_ms`.
     pub fn forecast(&self, timestamp_ms: i64) -> f64 {
-        let (i0, i1, w) = self.bins_at(timestamp_ms);
-        let season = (1.0 - w) * self.profile[i0] as f64 + w * self.profile[i1] as f64;
-        self.level + PHI * self.trend + season
+        self.level + PHI * self.trend + self.profile[self.bin_at(timestamp_ms)] as f64
     }
 
     /// The residual scale as a Gaussian-equivalent σ.
@@ -139,21 +141,13 @@ impl HoltWinters {
         self.abs_dev += alpha_for_half_life(SCALE_HALF_LIFE) * (e.abs() - self.abs_dev);
         self.level += PHI * self.trend + ALPHA * e;
         self.trend = PHI * self.trend + BETA * e;
-        let (i0, i1, w) = self.bins_at(timestamp_ms);
-        self.profile[i0] += (GAMMA * (1.0 - w) * e) as f32;
-        self.profile[i1] += (GAMMA * w * e) as f32;
+        let bin = self.bin_at(timestamp_ms);
+        self.profile[bin] += (GAMMA * e) as f32;
     }
 
-    /// The two bins around `timestamp_ms`'s phase and the weight of the second.
-    fn bins_at(&self, timestamp_ms: i64) -> (usize, usize, f64) {
-        let bins = self.profile.len();
-        let phase = timestamp_ms.rem_euclid(self.period_ms) as f64 / self.period_ms as f64;
-        // Bin i is centred at (i + 0.5) / bins.
-        let pos = phase * bins as f64 - 0.5;
-        let floor = pos.floor();
-        let w = pos - floor;
-        let i0 = (floor as i64).rem_euclid(bins as i64) as usize;
-        (i0, (i0 + 1) % bins, w)
+    /// The profile bin of `timestamp_ms`'s phase.
+    fn bin_at(&self, timestamp_ms: i64) -> usize {
+        phase_bin(timestamp_ms, self.period_ms, self.profile.len())
     }
 }
 
@@ -184,8 +178,7 @@ impl From<FoundSeason> for HoltWinters {
         let mut sums = vec![0.0; bins];
         let mut counts = vec![0u32; bins];
         for &(t, v) in history {
-            let phase = t.rem_euclid(found.period_ms) as f64 / found.period_ms as f64;
-            let bin = ((phase * bins as f64) as usize).min(bins - 1);
+            let bin = phase_bin(t, found.period_ms, bins);
             sums[bin] += v - overall;
             counts[bin] += 1;
         }
@@ -204,6 +197,12 @@ impl From<FoundSeason> for HoltWinters {
         hw.abs_dev = abs_sum / history.len() as f64;
         hw
     }
+}
+
+/// The bin of `timestamp_ms`'s phase in a profile of `bins` bins over `period_ms`.
+fn phase_bin(timestamp_ms: i64, period_ms: i64, bins: usize) -> usize {
+    let offset = timestamp_ms.rem_euclid(period_ms) as i128;
+    ((offset * bins as i128 / period_ms as i128) as usize).min(bins - 1)
 }
 
 /// Bins that the history never visited (a profile finer than the buffer) take the value of the
@@ -303,7 +302,9 @@ mod tests {
             }
             match case.want_error {
                 Some(max) => {
-                    let hw = model.model().unwrap_or_else(|| panic!("{}: no season", case.name));
+                    let hw = model
+                        .model()
+                        .unwrap_or_else(|| panic!("{}: no season", case.name));
                     assert!((hw.period_ms() - DAY).abs() < DAY / 30, "{}", case.name);
                     let per_day = (DAY / case.step_ms) as usize;
                     let tail = &errors[errors.len() - per_day..];

@@ -124,7 +124,11 @@ impl TailModel {
             (-y).exp()
         } else {
             let base = 1.0 + xi * y;
-            if base <= 0.0 { 0.0 } else { base.powf(-1.0 / xi) }
+            if base <= 0.0 {
+                0.0
+            } else {
+                base.powf(-1.0 / xi)
+            }
         };
         (EXCEEDANCE_RATE * survival).max(f64::MIN_POSITIVE)
     }
