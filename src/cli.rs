@@ -19,6 +19,17 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Score every row of a CSV series with the default detector and write the scores as CSV.
     Detect(DetectArgs),
+    /// Evaluate the default detector on a benchmark corpus.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+/// The benchmarks `omen eval` knows.
+#[derive(Debug, Subcommand)]
+pub(crate) enum EvalCommand {
+    /// Run a fresh default detector over every file of the NAB corpus and score the results as
+    /// NAB's scoreboard does, next to the published scoreboard.
+    Nab(EvalNabArgs),
 }
 
 /// Arguments of `omen detect`.
@@ -47,6 +58,30 @@ pub(crate) struct DetectArgs {
     /// The name of the value column (matched ignoring case).
     #[arg(long, value_name = "NAME", default_value = "value")]
     pub(crate) value_column: String,
+}
+
+/// Arguments of `omen eval nab`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Reads DIR/labels/combined_windows.json, runs a fresh default detector over each data file it
+lists (DIR/data/<file>, row by row, in order; files in parallel), and writes one CSV per file to
+OUT/<file> with columns timestamp,value,anomaly_score. Then scores all files under NAB's three
+profiles, once with the threshold tuned on the corpus (as NAB's scoreboard does) and once at the
+fixed threshold 0.5 (the detector's own alert threshold), and prints the results next to the
+published scoreboard in DIR/results/final_results.json.")]
+pub(crate) struct EvalNabArgs {
+    /// The NAB corpus (the directory holding data/, labels/ and results/). Default:
+    /// ../shared/datasets/nab, when it exists.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: Option<PathBuf>,
+
+    /// Where to write the per-file result CSVs, at the same relative paths as the data files.
+    #[arg(long, value_name = "DIR", default_value = "out/nab")]
+    pub(crate) out: PathBuf,
+
+    /// Also write the scores, tallies and timings as JSON to this file (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The `omen` command: parse the arguments, run the subcommand, report an error and exit.
 
+mod atomic_write;
 mod cli;
 mod cmd;
 

@@ -7,15 +7,15 @@
 //! stdout, and a closed pipe (`omen detect x.csv | head`) ends the run quietly.
 
 use std::fmt;
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use omen_core::{Detector, Score, Status};
 use omen_detect::{Ensemble, EnsembleConfig};
 use omen_ingest::{CsvOptions, CsvReader, CsvRow};
 
+use crate::atomic_write::write_atomically;
 use crate::cli::DetectArgs;
 
 /// The output columns, in order.
@@ -37,7 +37,9 @@ pub(crate) fn run(args: &DetectArgs) -> Result<()> {
     let reader = CsvReader::open(&args.file, &options).map_err(with_hint)?;
     let mut detector = Ensemble::new(EnsembleConfig::default());
     let summary = match &args.out {
-        Some(out) => write_atomically(out, |file| score_rows(reader, &mut detector, file))?,
+        Some(out) => write_atomically(out, |file| {
+            score_rows(reader, &mut detector, file).map_err(|failure| failure.into_anyhow(out))
+        })?,
         None => match score_rows(reader, &mut detector, &mut io::stdout().lock()) {
             Ok(summary) => summary,
             // The reader of our output has gone (`| head`): nobody wants the rest.
@@ -117,45 +119,6 @@ fn score_rows<R: Read>(
     writer.flush().map_err(Failure::Output)?;
     summary.rows = reader.stats().rows;
     Ok(summary)
-}
-
-/// Write a file through a temporary file in the same directory, renamed over `path` only when
-/// `write` succeeded; on any failure the temporary file is removed and `path` is untouched.
-fn write_atomically<T>(
-    path: &Path,
-    write: impl FnOnce(&mut File) -> Result<T, Failure>,
-) -> Result<T> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let prefix = format!(
-        ".{}.",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    );
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        // Like any new file (the default for temporary files is owner-only, 0600).
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir).with_context(|| {
-        format!(
-            "cannot create a temporary file in `{}` to write `{}`",
-            dir.display(),
-            path.display()
-        )
-    })?;
-    let value = write(tmp.as_file_mut()).map_err(|failure| failure.into_anyhow(path))?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    tmp.persist(path)
-        .map_err(|err| err.error)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(value)
 }
 
 /// A number cell: empty when the detector has no opinion (NaN).

@@ -1,0 +1,85 @@
+//! Writing a file all or nothing: through a temporary file in the same directory, renamed over
+//! the destination only when everything was written and synced.
+
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Write a file through a temporary file in the same directory, renamed over `path` only when
+/// `write` succeeded; on any failure the temporary file is removed and `path` is untouched.
+///
+/// `write`'s own errors are returned as they are, so it should name what failed; errors of
+/// creating, syncing and renaming the file are given here and name `path`.
+pub(crate) fn write_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> Result<T>,
+) -> Result<T> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let prefix = format!(
+        ".{}.",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        // Like any new file (the default for temporary files is owner-only, 0600).
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).with_context(|| {
+        format!(
+            "cannot create a temporary file in `{}` to write `{}`",
+            dir.display(),
+            path.display()
+        )
+    })?;
+    let value = write(tmp.as_file_mut())?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    tmp.persist(path)
+        .map_err(|err| err.error)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_neither_the_file_nor_a_temporary() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("out.csv");
+        std::fs::write(&path, "old").unwrap();
+        let err = write_atomically(&path, |file| -> Result<()> {
+            use std::io::Write;
+            file.write_all(b"new, partial")?;
+            anyhow::bail!("input broke")
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "input broke");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_successful_write_replaces_the_file() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("out.json");
+        let n = write_atomically(&path, |file| {
+            use std::io::Write;
+            file.write_all(b"{}")?;
+            Ok(2)
+        })
+        .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,285 @@
+//! `omen eval nab [--data DIR] [--out DIR] [--json FILE]`: the default detector on the NAB
+//! corpus, scored exactly as NAB scores its scoreboard (docs/nab-scoring.md).
+//!
+//! 1. Load the windows (`labels/combined_windows.json`) and the published scoreboard
+//!    (`results/final_results.json`) first, so that a bad corpus fails before minutes of work.
+//! 2. Run a fresh default detector over each listed data file, causally, row by row, in file
+//!    order. Files are independent, so they are spread over the available cores (largest first,
+//!    so that one big file does not finish alone at the end); the results keep the windows
+//!    file's order whatever the scheduling. Each file's scores are written atomically to
+//!    `OUT/<same relative path>` as `timestamp,value,anomaly_score`.
+//! 3. Score the corpus under NAB's three profiles, with the threshold tuned on the corpus (§6,
+//!    what the scoreboard reports) and at the fixed threshold 0.5 (§12: the detector's own
+//!    alert threshold, where the score equals the target risk), and report (`report.rs`).
+//!
+//! Memory: the timestamps and scores of the whole corpus (about 365,000 rows, ~20 MB), which
+//! the threshold sweep needs at once.
+
+mod report;
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::num::NonZero;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use omen_core::Detector;
+use omen_detect::Ensemble;
+use omen_eval::nab::{
+    FileScores, Profile, Windows, load_scoreboard, score_corpus, score_corpus_at_threshold,
+};
+use omen_ingest::{CsvOptions, CsvReader};
+
+use self::report::Report;
+use crate::atomic_write::write_atomically;
+use crate::cli::EvalNabArgs;
+
+/// Where the corpus is looked for when `--data` is not given, relative to the current directory.
+const DEFAULT_DATA: &str = "../shared/datasets/nab";
+/// The windows file, relative to the corpus directory.
+const WINDOWS_FILE: &str = "labels/combined_windows.json";
+/// The published scoreboard, relative to the corpus directory.
+const SCOREBOARD_FILE: &str = "results/final_results.json";
+/// The data files' directory, relative to the corpus directory.
+const DATA_SUBDIR: &str = "data";
+/// The columns of each result file.
+const HEADER: [&str; 3] = ["timestamp", "value", "anomaly_score"];
+/// The detector's default alert threshold: a score of 0.5 means the tail probability equals
+/// the configured target risk (`EnsembleConfig::target_risk`).
+const FIXED_THRESHOLD: f64 = 0.5;
+
+/// Run `omen eval nab`.
+pub(crate) fn run(args: &EvalNabArgs) -> Result<()> {
+    let data = corpus_dir(args.data.as_deref())?;
+    let windows_path = data.join(WINDOWS_FILE);
+    let windows = Windows::load(&windows_path)?;
+    let scoreboard = load_scoreboard(&data.join(SCOREBOARD_FILE))?;
+    let files: Vec<&str> = windows.files().collect();
+    if files.is_empty() {
+        bail!("`{}` lists no data files", windows_path.display());
+    }
+    for file in &files {
+        check_relative(file)
+            .with_context(|| format!("`{}` lists `{file}`", windows_path.display()))?;
+    }
+
+    if let Some(dir) = args.json.as_deref().and_then(Path::parent) {
+        // Now rather than after the detection: a bad --json path fails in a second.
+        create_dir(dir)?;
+    }
+
+    let started = Instant::now();
+    let threads = thread::available_parallelism()
+        .map_or(1, NonZero::get)
+        .min(files.len());
+    let scored = detect_all(&data, &args.out, &files, threads)?;
+    let detect_time = started.elapsed();
+
+    let started = Instant::now();
+    let profiles = Profile::standard_set();
+    let swept = score_corpus(&scored, &windows, &profiles)?;
+    let fixed = score_corpus_at_threshold(&scored, &windows, &profiles, FIXED_THRESHOLD)?;
+    let score_time = started.elapsed();
+
+    let report = Report {
+        data: &data,
+        out: &args.out,
+        files: scored.len(),
+        rows: scored.iter().map(|f| f.scores.len()).sum(),
+        threads,
+        detect_time,
+        score_time,
+        swept: &swept,
+        fixed: &fixed,
+        scoreboard: &scoreboard,
+    };
+    if let Some(json) = &args.json {
+        write_json(json, &report)?;
+    }
+    let mut stdout = io::stdout().lock();
+    match write!(stdout, "{report}").and_then(|()| stdout.flush()) {
+        // The reader of the report has gone (`| head`); the files are written.
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("cannot write the report to stdout"),
+    }
+}
+
+/// The corpus directory: `--data` if given, else [`DEFAULT_DATA`] if it exists.
+fn corpus_dir(data: Option<&Path>) -> Result<PathBuf> {
+    match data {
+        Some(dir) if dir.is_dir() => Ok(dir.to_owned()),
+        Some(dir) => bail!(
+            "the NAB corpus directory `{}` does not exist or is not a directory",
+            dir.display()
+        ),
+        None if Path::new(DEFAULT_DATA).is_dir() => Ok(PathBuf::from(DEFAULT_DATA)),
+        None => {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            bail!(
+                "no NAB corpus at `{DEFAULT_DATA}` (relative to `{}`); pass --data DIR, the \
+                 directory holding data/, labels/ and results/",
+                cwd.display()
+            )
+        }
+    }
+}
+
+/// Refuses a listed file that would read or write outside the corpus and output directories.
+fn check_relative(file: &str) -> Result<()> {
+    let path = Path::new(file);
+    let plain = path
+        .components()
+        .all(|part| matches!(part, Component::Normal(_)));
+    if !plain || file.is_empty() {
+        bail!("which is not a relative path of plain names such as `realKnownCause/nyc_taxi.csv`");
+    }
+    Ok(())
+}
+
+/// Runs [`detect_file`] on every file on `threads` threads; results in the order of `files`.
+///
+/// After a failure no new file is started, and the error of the first failed file (in the
+/// order of `files`) is returned.
+fn detect_all(data: &Path, out: &Path, files: &[&str], threads: usize) -> Result<Vec<FileScores>> {
+    let input = |file: &str| data.join(DATA_SUBDIR).join(file);
+    // Largest first: a good schedule for independent jobs of uneven size.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    let size = |i: &usize| fs::metadata(input(files[*i])).map_or(0, |m| m.len());
+    order.sort_by_cached_key(|i| std::cmp::Reverse(size(i)));
+
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let mut results: Vec<Option<Result<FileScores>>> = files.iter().map(|_| None).collect();
+    thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    while !failed.load(Ordering::Relaxed) {
+                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            break;
+                        };
+                        let result = detect_file(&input(files[i]), out, files[i]);
+                        failed.fetch_or(result.is_err(), Ordering::Relaxed);
+                        done.push((i, result));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for worker in workers {
+            let done = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (i, result) in done {
+                results[i] = Some(result);
+            }
+        }
+    });
+    // Files never started (after a failure) are `None` and skipped; the first error wins.
+    results.into_iter().flatten().collect()
+}
+
+/// Scores one data file with a fresh default detector and writes `out/<file>` atomically.
+fn detect_file(input: &Path, out: &Path, file: &str) -> Result<FileScores> {
+    let reader = CsvReader::open(input, &CsvOptions::default())?;
+    let output = out.join(file);
+    if let Some(dir) = output.parent() {
+        create_dir(dir)?;
+    }
+    let cannot_write = || format!("cannot write `{}`", output.display());
+    let mut detector = Ensemble::default();
+    write_atomically(&output, |sink| {
+        let mut timestamps = Vec::new();
+        let mut scores = Vec::new();
+        let mut writer = csv::Writer::from_writer(sink);
+        writer.write_record(HEADER).with_context(cannot_write)?;
+        for row in reader {
+            let row = row?;
+            let score = nab_score(detector.update(row.sample).score);
+            writer
+                .write_record([&row.timestamp_text, &row.value_text, &score.to_string()])
+                .with_context(cannot_write)?;
+            timestamps.push(row.timestamp_text);
+            scores.push(score);
+        }
+        writer.flush().with_context(cannot_write)?;
+        Ok(FileScores {
+            path: file.to_owned(),
+            timestamps,
+            scores,
+        })
+    })
+}
+
+/// Creates `dir` and its parents, if missing.
+fn create_dir(dir: &Path) -> Result<()> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the directory `{}`", dir.display()))
+}
+
+/// The score NAB gets: the detector's score in [0, 1], with "no opinion" (NaN) as 0.
+fn nab_score(score: f64) -> f64 {
+    if score.is_nan() {
+        0.0
+    } else {
+        score.clamp(0.0, 1.0)
+    }
+}
+
+/// Writes the report's numbers as JSON, atomically.
+fn write_json(path: &Path, report: &Report<'_>) -> Result<()> {
+    let json = report.to_json();
+    write_atomically(path, |file| {
+        let mut writer = BufWriter::new(file);
+        let written: Result<()> = (|| {
+            serde_json::to_writer_pretty(&mut writer, &json)?;
+            writeln!(writer)?;
+            Ok(writer.flush()?)
+        })();
+        written.with_context(|| format!("cannot write `{}`", path.display()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (listed file, accepted).
+    const LISTED_FILES: &[(&str, bool)] = &[
+        ("realKnownCause/nyc_taxi.csv", true),
+        ("nyc_taxi.csv", true),
+        ("", false),
+        ("/etc/passwd", false),
+        ("../x.csv", false),
+        ("realKnownCause/../../x.csv", false),
+        ("./x.csv", false),
+    ];
+
+    #[test]
+    fn listed_files_must_stay_inside_the_corpus() {
+        for &(file, accepted) in LISTED_FILES {
+            assert_eq!(check_relative(file).is_ok(), accepted, "{file:?}");
+        }
+    }
+
+    #[test]
+    fn nab_scores_are_in_the_unit_interval() {
+        let cases = [(f64::NAN, 0.0), (-0.1, 0.0), (0.25, 0.25), (1.5, 1.0)];
+        for (score, want) in cases {
+            assert_eq!(nab_score(score), want, "{score}");
+        }
+    }
+
+    #[test]
+    fn a_missing_data_directory_is_named() {
+        let err = corpus_dir(Some(Path::new("/no/such/nab"))).unwrap_err();
+        assert!(err.to_string().contains("`/no/such/nab`"), "{err}");
+    }
+}
