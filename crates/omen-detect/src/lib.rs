@@ -6,6 +6,8 @@ mod period;
 mod robust;
 mod seasonal;
 mod tail;
+#[cfg(test)]
+mod test_series;
 
 pub use changepoint::{Cusum, CusumStep};
 pub use ensemble::{

@@ -313,13 +313,7 @@ pub(crate) fn dominant_lag(values: &[f64]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MINUTE: i64 = 60_000;
-    const DAY: i64 = 24 * 60 * MINUTE;
-
-    fn wiggle(i: usize) -> f64 {
-        ((i as f64 * 12.9898).sin() * 43_758.545).rem_euclid(1.0) * 2.0 - 1.0
-    }
+    use crate::test_series::{DAY, MINUTE, wiggle};
 
     struct Case {
         name: &'static str,

@@ -129,11 +129,7 @@ impl RobustBaseline {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn noisy(i: usize) -> f64 {
-        // A deterministic, zero-mean wiggle in [-1, 1].
-        ((i as f64 * 12.9898).sin() * 43_758.545).rem_euclid(1.0) * 2.0 - 1.0
-    }
+    use crate::test_series::wiggle as noisy;
 
     struct Case {
         name: &'static str,

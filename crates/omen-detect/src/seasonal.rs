@@ -226,17 +226,7 @@ fn fill_empty_bins(profile: &mut [f32], counts: &[u32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MINUTE: i64 = 60_000;
-    const DAY: i64 = 24 * 60 * MINUTE;
-
-    fn wiggle(i: usize) -> f64 {
-        ((i as f64 * 12.9898).sin() * 43_758.545).rem_euclid(1.0) * 2.0 - 1.0
-    }
-
-    fn daily(t: i64) -> f64 {
-        100.0 + 30.0 * (t as f64 / DAY as f64 * std::f64::consts::TAU).sin()
-    }
+    use crate::test_series::{DAY, MINUTE, daily, wiggle};
 
     struct Case {
         name: &'static str,
