@@ -208,43 +208,46 @@ impl Ensemble {
         self.samples <= self.config.warm_up as u64
     }
 
-    /// The baseline in use: (expected value, σ, which model).
-    fn baseline(&self, timestamp_ms: i64) -> (f64, f64, ModelKind) {
-        let robust = (
-            self.robust.location(),
-            self.robust.sigma(),
-            ModelKind::Robust,
-        );
-        match self.seasonal.model() {
-            Some(hw) if hw.sigma() < SEASONAL_ADVANTAGE * robust.1 => {
-                (hw.forecast(timestamp_ms), hw.sigma(), ModelKind::Seasonal)
-            }
-            _ => robust,
-        }
-    }
-
     /// A baseline's σ, floored: never below a fraction of the robust baseline's long-run spread
     /// (bursty series; for the seasonal baseline this floor includes the season's swing, which
     /// makes it conservative on strongly seasonal series),
     /// and never zero, so that a constant series still has a scale to measure a change by.
-    fn floor_sigma(&self, sigma: f64, spread: f64, expected: f64) -> f64 {
+    fn floor_sigma(&self, sigma: f64, expected: f64) -> f64 {
         sigma
-            .max(SPREAD_FLOOR * spread)
+            .max(SPREAD_FLOOR * self.robust.spread())
             .max(1e-9 * expected.abs().max(1e-3))
     }
 
-    /// Teach each baseline's spike tail that baseline's own standardised residual.
-    fn learn_spike_tails(&mut self, timestamp_ms: i64, value: f64) {
-        let expected = self.robust.location();
-        let sigma = self.floor_sigma(self.robust.sigma(), self.robust.spread(), expected);
-        self.robust_tail
-            .update(spike_statistic((value - expected) / sigma));
-        if let Some(hw) = self.seasonal.model() {
-            let expected = hw.forecast(timestamp_ms);
-            let z =
-                (value - expected) / self.floor_sigma(hw.sigma(), self.robust.spread(), expected);
-            self.seasonal_tail.update(spike_statistic(z));
-        }
+    /// What each baseline expects for this sample, with its floored σ and the standardised
+    /// residual (the seasonal one once a season is modelled). Computed once per sample: the
+    /// baseline in use scores, and each teaches its own spike tail.
+    fn views(&self, timestamp_ms: i64, value: f64) -> (BaselineView, Option<BaselineView>) {
+        let view = |kind, expected: f64, sigma: f64| {
+            let floored = self.floor_sigma(sigma, expected);
+            BaselineView {
+                kind,
+                expected,
+                sigma: floored,
+                z: (value - expected) / floored,
+            }
+        };
+        let robust = view(
+            ModelKind::Robust,
+            self.robust.location(),
+            self.robust.sigma(),
+        );
+        let seasonal = self
+            .seasonal
+            .model()
+            .map(|hw| view(ModelKind::Seasonal, hw.forecast(timestamp_ms), hw.sigma()));
+        (robust, seasonal)
+    }
+
+    /// True when the seasonal baseline predicts clearly better than the robust one.
+    fn prefers_seasonal(&self) -> bool {
+        self.seasonal
+            .model()
+            .is_some_and(|hw| hw.sigma() < SEASONAL_ADVANTAGE * self.robust.sigma())
     }
 
     fn learn(&mut self, timestamp_ms: i64, value: f64, shift: Option<f64>) {
@@ -293,11 +296,14 @@ impl Detector for Ensemble {
             return score;
         }
 
-        let (expected, sigma, baseline_kind) = self.baseline(timestamp_ms);
+        let (robust, seasonal) = self.views(timestamp_ms, value);
+        let chosen = match seasonal {
+            Some(view) if self.prefers_seasonal() => view,
+            _ => robust,
+        };
+        let (expected, sigma, z, baseline_kind) =
+            (chosen.expected, chosen.sigma, chosen.z, chosen.kind);
         let residual = value - expected;
-        let sigma = self.floor_sigma(sigma, self.robust.spread(), expected);
-
-        let z = residual / sigma;
         let spike_tail = match baseline_kind {
             ModelKind::Seasonal => &self.seasonal_tail,
             _ => &self.robust_tail,
@@ -316,7 +322,11 @@ impl Detector for Ensemble {
         } else {
             1.0
         };
-        self.learn_spike_tails(timestamp_ms, value);
+        self.robust_tail.update(spike_statistic(robust.z));
+        if let Some(view) = seasonal {
+            // The seasonal tail learns even while the robust baseline is the one in use.
+            self.seasonal_tail.update(spike_statistic(view.z));
+        }
         self.shift_tail.update(step.statistic);
         self.learn(timestamp_ms, value, step.shift);
 
@@ -342,6 +352,17 @@ impl Detector for Ensemble {
         score.contributions.push(ModelKind::Tail, score.score);
         score
     }
+}
+
+/// One baseline's view of a sample.
+#[derive(Debug, Clone, Copy)]
+struct BaselineView {
+    kind: ModelKind,
+    expected: f64,
+    /// σ after the floor.
+    sigma: f64,
+    /// `(value − expected) / sigma`.
+    z: f64,
 }
 
 /// The spike statistic: `|z|`.
