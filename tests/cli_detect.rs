@@ -4,10 +4,13 @@
 //! so they assert on the output's shape, the statuses and where the highest score is, never on
 //! exact scores.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use tempfile::TempDir;
+
+use support::omen;
 
 /// The output header, in order.
 const HEADER: [&str; 7] = [
@@ -19,33 +22,6 @@ const HEADER: [&str; 7] = [
     "upper",
     "status",
 ];
-
-/// A finished run of the binary.
-struct Run {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-fn omen<I, S>(args: I) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_omen"))
-        .args(args)
-        .output()
-        .expect("the omen binary runs");
-    Run {
-        success: status.success(),
-        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
-    }
-}
 
 fn write_file(dir: &TempDir, name: &str, content: &str) -> PathBuf {
     let path = dir.path().join(name);

@@ -5,11 +5,14 @@
 //! prints why it is skipped and passes. The checks hold for any reasonable default detector
 //! (its internals are being tuned), so they assert on the output's shape, never on the scores.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use tempfile::TempDir;
+
+use support::omen_in as omen;
 
 /// The subset: one file of each kind (real with windows, artificial with and without).
 const FILES: [&str; 4] = [
@@ -21,34 +24,6 @@ const FILES: [&str; 4] = [
 
 /// NAB's three profiles, as named in the JSON.
 const PROFILES: [&str; 3] = ["standard", "reward_low_FP_rate", "reward_low_FN_rate"];
-
-/// A finished run of the binary.
-struct Run {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-fn omen<I, S>(args: I, cwd: &Path) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(env!("CARGO_BIN_EXE_omen"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the omen binary runs");
-    Run {
-        success: status.success(),
-        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
-    }
-}
 
 /// The NAB corpus next to the repository, or `None` after printing why the test is skipped.
 fn corpus_dir() -> Option<PathBuf> {

@@ -1,0 +1,50 @@
+//! Running the built `omen` binary from integration tests, as a user runs it.
+
+// Each integration test is its own crate and uses only part of this module.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A finished run of the binary.
+pub struct Run {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run `omen` with `args` in the test's working directory.
+pub fn omen<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    finish(Command::new(env!("CARGO_BIN_EXE_omen")).args(args))
+}
+
+/// Run `omen` with `args` in `cwd` (for defaults that are relative to the working directory).
+pub fn omen_in<I, S>(args: I, cwd: &Path) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    finish(
+        Command::new(env!("CARGO_BIN_EXE_omen"))
+            .args(args)
+            .current_dir(cwd),
+    )
+}
+
+fn finish(command: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the omen binary runs");
+    Run {
+        success: status.success(),
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
