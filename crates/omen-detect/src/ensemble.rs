@@ -221,7 +221,8 @@ impl Ensemble {
     /// What each baseline expects for this sample, with its floored σ and the standardised
     /// residual (the seasonal one once a season is modelled). Computed once per sample: the
     /// baseline in use scores, and each teaches its own spike tail.
-    fn views(&self, timestamp_ms: i64, value: f64) -> (BaselineView, Option<BaselineView>) {
+    /// `season_bin` is the seasonal model's profile bin of `timestamp_ms`, when there is a model.
+    fn views(&self, season_bin: Option<usize>, value: f64) -> (BaselineView, Option<BaselineView>) {
         let view = |kind, expected: f64, sigma: f64| {
             let floored = self.floor_sigma(sigma, expected);
             BaselineView {
@@ -239,7 +240,8 @@ impl Ensemble {
         let seasonal = self
             .seasonal
             .model()
-            .map(|hw| view(ModelKind::Seasonal, hw.forecast(timestamp_ms), hw.sigma()));
+            .zip(season_bin)
+            .map(|(hw, bin)| view(ModelKind::Seasonal, hw.forecast_in_bin(bin), hw.sigma()));
         (robust, seasonal)
     }
 
@@ -250,9 +252,15 @@ impl Ensemble {
             .is_some_and(|hw| hw.sigma() < SEASONAL_ADVANTAGE * self.robust.sigma())
     }
 
-    fn learn(&mut self, timestamp_ms: i64, value: f64, shift: Option<f64>) {
+    fn learn(
+        &mut self,
+        timestamp_ms: i64,
+        value: f64,
+        season_bin: Option<usize>,
+        shift: Option<f64>,
+    ) {
         self.robust.update(value);
-        self.seasonal.update(timestamp_ms, value);
+        self.seasonal.update_in_bin(timestamp_ms, value, season_bin);
         if shift.is_some() {
             let mut recent = self.recent_residuals;
             recent.sort_by(f64::total_cmp);
@@ -290,13 +298,15 @@ impl Detector for Ensemble {
 
         if self.samples == 1 {
             // Nothing to compare the first value with.
-            self.learn(timestamp_ms, value, None);
+            self.learn(timestamp_ms, value, None, None);
             let mut score = Score::unscored(Status::WarmingUp);
             score.expected = value;
             return score;
         }
 
-        let (robust, seasonal) = self.views(timestamp_ms, value);
+        // The phase is found once: scoring and learning use the same bin.
+        let season_bin = self.seasonal.model().map(|hw| hw.bin_at(timestamp_ms));
+        let (robust, seasonal) = self.views(season_bin, value);
         let chosen = match seasonal {
             Some(view) if self.prefers_seasonal() => view,
             _ => robust,
@@ -328,7 +338,7 @@ impl Detector for Ensemble {
             self.seasonal_tail.update(spike_statistic(view.z));
         }
         self.shift_tail.update(step.statistic);
-        self.learn(timestamp_ms, value, step.shift);
+        self.learn(timestamp_ms, value, season_bin, step.shift);
 
         let warming = self.is_warming_up();
         let mut score = Score::unscored(if warming {
