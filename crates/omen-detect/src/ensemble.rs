@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::changepoint::Cusum;
 use crate::robust::RobustBaseline;
 use crate::seasonal::SeasonalBaseline;
-use crate::tail::{TailModel, score_from_probability};
+use crate::tail::{QuantileMemo, TailModel, score_from_probability};
 
 /// The seasonal model is used when its σ is below this fraction of the robust σ.
 const SEASONAL_ADVANTAGE: f64 = 0.8;
@@ -147,6 +147,10 @@ pub struct Ensemble {
     shift_tail: TailModel,
     recent_residuals: [f64; SHIFT_WINDOW],
     last_change_ms: Option<i64>,
+    /// The band's tail quantile from the last sample, reused while the tail's shape is the
+    /// same. Not state: not serialized.
+    #[serde(skip)]
+    band_memo: QuantileMemo,
 }
 
 impl Default for Ensemble {
@@ -185,6 +189,7 @@ impl Ensemble {
             last_timestamp_ms: None,
             recent_residuals: [0.0; SHIFT_WINDOW],
             last_change_ms: None,
+            band_memo: QuantileMemo::default(),
         }
     }
 
@@ -324,7 +329,7 @@ impl Detector for Ensemble {
         let step = self.cusum.update(z);
         let p_spike = spike_tail.probability(spike_statistic(z));
         let risk = self.config.target_risk;
-        let half_width = sigma * spike_tail.quantile(risk / 2.0);
+        let half_width = sigma * spike_tail.quantile_memo(risk / 2.0, &mut self.band_memo);
         // Old evidence decaying after the deviation ended is no news: only a sample that adds
         // to the statistic is scored on it.
         let p_shift = if step.rising {

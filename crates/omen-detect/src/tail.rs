@@ -136,15 +136,29 @@ impl TailModel {
     /// The value of the statistic whose tail probability is `p` (the inverse of
     /// [`probability`](Self::probability) in the tail), used to draw bands.
     pub fn quantile(&self, p: f64) -> f64 {
+        self.quantile_memo(p, &mut QuantileMemo::default())
+    }
+
+    /// [`quantile`](Self::quantile), reusing the `ln`/`powf` of the last call through `memo`
+    /// when `p` and the fitted shape ξ are the same as then.
+    pub(crate) fn quantile_memo(&self, p: f64, memo: &mut QuantileMemo) -> f64 {
         if p >= EXCEEDANCE_RATE {
             return self.threshold * (1.0 - p) / (1.0 - EXCEEDANCE_RATE);
         }
         let (xi, sigma) = self.gpd();
-        let r = p / EXCEEDANCE_RATE;
-        let y = if xi.abs() < 1e-6 {
-            -r.ln()
-        } else {
-            (r.powf(-xi) - 1.0) / xi
+        let key = (p.to_bits(), xi.to_bits());
+        let y = match memo.last {
+            Some((last_key, y)) if last_key == key => y,
+            _ => {
+                let r = p / EXCEEDANCE_RATE;
+                let y = if xi.abs() < 1e-6 {
+                    -r.ln()
+                } else {
+                    (r.powf(-xi) - 1.0) / xi
+                };
+                memo.last = Some((key, y));
+                y
+            }
         };
         self.threshold + sigma * y
     }
@@ -179,6 +193,22 @@ impl TailModel {
     /// following slow drift.
     fn learning_rate(&self) -> f64 {
         (4.0 / (self.samples as f64).sqrt()).clamp(0.05, 1.0)
+    }
+}
+
+/// The standardised excess `(u − t)/σ` of the last [`TailModel::quantile_memo`] call, with the
+/// bits of its `p` and ξ. A band is drawn at the same `p` every sample while ξ changes only when
+/// an excess arrives (about 2 % of samples), so this saves a `ln` or a `powf` per sample.
+///
+/// Derived data, not state: it is not serialized, and `==` ignores it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct QuantileMemo {
+    last: Option<((u64, u64), f64)>,
+}
+
+impl PartialEq for QuantileMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
     }
 }
 
@@ -308,6 +338,19 @@ mod tests {
         for p in [0.5, 0.05, 1e-3, 1e-6] {
             let q = tail.quantile(p);
             assert!((tail.probability(q) / p - 1.0).abs() < 1e-6, "p {p}");
+        }
+    }
+
+    #[test]
+    fn memoised_quantile_is_the_quantile_bit_for_bit() {
+        let mut tail = TailModel::new(2.33, 0.39);
+        let mut memo = QuantileMemo::default();
+        for (i, u) in uniforms(5).take(3_000).enumerate() {
+            // A heavy tail, so that ξ moves away from 0 and back.
+            tail.update(pareto_draw(u) * 2.0);
+            let p = if i % 7 == 0 { 1e-3 } else { 5e-5 };
+            let got = tail.quantile_memo(p, &mut memo);
+            assert_eq!(got.to_bits(), tail.quantile(p).to_bits(), "sample {i}");
         }
     }
 
