@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::changepoint::Cusum;
 use crate::robust::RobustBaseline;
 use crate::seasonal::SeasonalBaseline;
-use crate::tail::{QuantileMemo, TailModel, score_from_probability};
+use crate::tail::{QuantileMemo, TailModel, score_from_ln_risk};
 
 /// The seasonal model is used when its σ is below this fraction of the robust σ.
 const SEASONAL_ADVANTAGE: f64 = 0.8;
@@ -147,10 +147,37 @@ pub struct Ensemble {
     shift_tail: TailModel,
     recent_residuals: [f64; SHIFT_WINDOW],
     last_change_ms: Option<i64>,
-    /// The band's tail quantile from the last sample, reused while the tail's shape is the
-    /// same. Not state: not serialized.
     #[serde(skip)]
-    band_memo: QuantileMemo,
+    memo: Memo,
+}
+
+/// Values derived from the state and the config, kept from one sample to the next to save a
+/// `ln` or a `powf` per sample. Not state: not serialized, and ignored by `==`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Memo {
+    /// The band's tail quantile, reused while the tail's shape is the same.
+    band: QuantileMemo,
+    /// `ln(target_risk)`, with the bits of the risk.
+    ln_risk: Option<(u64, f64)>,
+}
+
+impl Memo {
+    fn ln_risk(&mut self, risk: f64) -> f64 {
+        match self.ln_risk {
+            Some((bits, ln_risk)) if bits == risk.to_bits() => ln_risk,
+            _ => {
+                let ln_risk = risk.ln();
+                self.ln_risk = Some((risk.to_bits(), ln_risk));
+                ln_risk
+            }
+        }
+    }
+}
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Default for Ensemble {
@@ -189,7 +216,7 @@ impl Ensemble {
             last_timestamp_ms: None,
             recent_residuals: [0.0; SHIFT_WINDOW],
             last_change_ms: None,
-            band_memo: QuantileMemo::default(),
+            memo: Memo::default(),
         }
     }
 
@@ -329,7 +356,7 @@ impl Detector for Ensemble {
         let step = self.cusum.update(z);
         let p_spike = spike_tail.probability(spike_statistic(z));
         let risk = self.config.target_risk;
-        let half_width = sigma * spike_tail.quantile_memo(risk / 2.0, &mut self.band_memo);
+        let half_width = sigma * spike_tail.quantile_memo(risk / 2.0, &mut self.memo.band);
         // Old evidence decaying after the deviation ended is no news: only a sample that adds
         // to the statistic is scored on it.
         let p_shift = if step.rising {
@@ -357,9 +384,19 @@ impl Detector for Ensemble {
         if warming {
             return score;
         }
-        let spike_score = score_from_probability((2.0 * p_spike).min(1.0), risk);
-        let shift_score = score_from_probability((2.0 * p_shift).min(1.0), risk);
-        score.score = score_from_probability((2.0 * p_spike.min(p_shift)).min(1.0), risk);
+        let ln_risk = self.memo.ln_risk(risk);
+        let spike_score = score_from_ln_risk((2.0 * p_spike).min(1.0), ln_risk);
+        let shift_score = score_from_ln_risk((2.0 * p_shift).min(1.0), ln_risk);
+        // The combined score is that of the smaller probability, which is one of the two
+        // already scored.
+        let p_min = p_spike.min(p_shift);
+        score.score = if p_min.to_bits() == p_spike.to_bits() {
+            spike_score
+        } else if p_min.to_bits() == p_shift.to_bits() {
+            shift_score
+        } else {
+            score_from_ln_risk((2.0 * p_min).min(1.0), ln_risk)
+        };
         score.contributions.push(baseline_kind, spike_score);
         score
             .contributions

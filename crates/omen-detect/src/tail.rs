@@ -200,16 +200,10 @@ impl TailModel {
 /// bits of its `p` and ξ. A band is drawn at the same `p` every sample while ξ changes only when
 /// an excess arrives (about 2 % of samples), so this saves a `ln` or a `powf` per sample.
 ///
-/// Derived data, not state: it is not serialized, and `==` ignores it.
+/// Derived data, not state: whoever keeps one must not serialize it.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct QuantileMemo {
     last: Option<((u64, u64), f64)>,
-}
-
-impl PartialEq for QuantileMemo {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
 }
 
 /// Map a tail probability to a score in [0, 1]: 0.5 at the target risk `risk`.
@@ -221,10 +215,15 @@ impl PartialEq for QuantileMemo {
 /// assert_eq!(score_from_probability(1.0, 1e-4), 0.0);
 /// ```
 pub fn score_from_probability(p: f64, risk: f64) -> f64 {
+    score_from_ln_risk(p, risk.ln())
+}
+
+/// [`score_from_probability`] given `ln(risk)`, for a caller that has it at hand.
+pub(crate) fn score_from_ln_risk(p: f64, ln_risk: f64) -> f64 {
     if p.is_nan() || p >= 1.0 {
         return 0.0;
     }
-    let rarity = p.max(f64::MIN_POSITIVE).ln() / risk.ln();
+    let rarity = p.max(f64::MIN_POSITIVE).ln() / ln_risk;
     (1.0 - (-rarity * std::f64::consts::LN_2).exp()).clamp(0.0, 1.0)
 }
 
