@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::changepoint::Cusum;
 use crate::robust::RobustBaseline;
-use crate::seasonal::SeasonalBaseline;
+use crate::seasonal::{PhaseMemo, SeasonalBaseline};
 use crate::tail::{QuantileMemo, TailModel, score_from_ln_risk};
 
 /// The seasonal model is used when its σ is below this fraction of the robust σ.
@@ -157,6 +157,8 @@ pub struct Ensemble {
 struct Memo {
     /// The band's tail quantile, reused while the tail's shape is the same.
     band: QuantileMemo,
+    /// Where the last sample fell in the season.
+    phase: PhaseMemo,
     /// `ln(target_risk)`, with the bits of the risk.
     ln_risk: Option<(u64, f64)>,
 }
@@ -337,7 +339,10 @@ impl Detector for Ensemble {
         }
 
         // The phase is found once: scoring and learning use the same bin.
-        let season_bin = self.seasonal.model().map(|hw| hw.bin_at(timestamp_ms));
+        let season_bin = self
+            .seasonal
+            .model()
+            .map(|hw| hw.bin_at_memo(timestamp_ms, &mut self.memo.phase));
         let (robust, seasonal) = self.views(season_bin, value);
         let chosen = match seasonal {
             Some(view) if self.prefers_seasonal() => view,

@@ -164,6 +164,11 @@ impl HoltWinters {
     pub(crate) fn bin_at(&self, timestamp_ms: i64) -> usize {
         phase_bin(timestamp_ms, self.period_ms, self.profile.len())
     }
+
+    /// [`bin_at`](Self::bin_at), mostly without dividing: see [`PhaseMemo`].
+    pub(crate) fn bin_at_memo(&self, timestamp_ms: i64, memo: &mut PhaseMemo) -> usize {
+        memo.bin(timestamp_ms, self.period_ms, self.profile.len())
+    }
 }
 
 impl From<FoundSeason> for HoltWinters {
@@ -224,6 +229,99 @@ fn phase_bin(timestamp_ms: i64, period_ms: i64, bins: usize) -> usize {
         None => (offset as i128 * bins as i128 / period_ms as i128) as i64,
     };
     (bin as usize).min(bins - 1)
+}
+
+/// Where the last timestamp fell in the season, so that [`phase_bin`] of the next one, usually a
+/// step later and in the same bin or the next, costs no division (two 64-bit divisions were a
+/// sixth of a sample's time on a seasonal series). The bin is a pure function of the timestamp,
+/// the period and the number of bins, so the memo holds for as long as those two are the same.
+///
+/// Derived data, not state: whoever keeps one must not serialize it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PhaseMemo {
+    last: Option<PhaseCursor>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PhaseCursor {
+    period_ms: i64,
+    bins: usize,
+    timestamp_ms: i64,
+    /// `timestamp_ms.rem_euclid(period_ms)`.
+    offset: i64,
+    bin: usize,
+    /// The offsets in `start..end` are those of `bin`.
+    start: i64,
+    end: i64,
+}
+
+impl PhaseMemo {
+    /// Exactly `phase_bin(timestamp_ms, period_ms, bins)`.
+    fn bin(&mut self, timestamp_ms: i64, period_ms: i64, bins: usize) -> usize {
+        if let Some(cursor) = &mut self.last
+            && cursor.period_ms == period_ms
+            && cursor.bins == bins
+            && let Some(bin) = cursor.advance(timestamp_ms)
+        {
+            return bin;
+        }
+        let bin = phase_bin(timestamp_ms, period_ms, bins);
+        self.last = PhaseCursor::new(timestamp_ms, period_ms, bins, bin);
+        bin
+    }
+}
+
+impl PhaseCursor {
+    /// A cursor at `timestamp_ms`, which is in `bin`; None where the fast path would not be
+    /// exact (a period or a profile that `phase_bin` handles in 128 bits or not at all).
+    fn new(timestamp_ms: i64, period_ms: i64, bins: usize, bin: usize) -> Option<Self> {
+        let bins_i64 = i64::try_from(bins).ok()?;
+        if period_ms <= 0 || bins == 0 || period_ms.checked_mul(bins_i64).is_none() {
+            return None;
+        }
+        let offset = timestamp_ms.rem_euclid(period_ms);
+        let start = bin_start(bin, period_ms, bins_i64)?;
+        let end = bin_start(bin + 1, period_ms, bins_i64)?;
+        (start <= offset && offset < end).then_some(Self {
+            period_ms,
+            bins,
+            timestamp_ms,
+            offset,
+            bin,
+            start,
+            end,
+        })
+    }
+
+    /// The bin of a timestamp in the same cycle as the cursor's, at most one bin later; the
+    /// cursor moves there. None otherwise (earlier, a new cycle or a bin further on).
+    fn advance(&mut self, timestamp_ms: i64) -> Option<usize> {
+        let offset = self
+            .offset
+            .checked_add(timestamp_ms.checked_sub(self.timestamp_ms)?)?;
+        if offset < self.start || offset >= self.period_ms {
+            return None;
+        }
+        if offset >= self.end {
+            let next_end = bin_start(self.bin + 2, self.period_ms, self.bins as i64)?;
+            if offset >= next_end {
+                return None;
+            }
+            self.bin += 1;
+            self.start = self.end;
+            self.end = next_end;
+        }
+        self.timestamp_ms = timestamp_ms;
+        self.offset = offset;
+        Some(self.bin)
+    }
+}
+
+/// The first offset of `bin`: the least `o` with `o·bins / period_ms >= bin`, i.e.
+/// `⌈bin·period_ms / bins⌉` (for `period_ms·bins` within i64, `phase_bin`'s 64-bit case).
+fn bin_start(bin: usize, period_ms: i64, bins: i64) -> Option<i64> {
+    let scaled = i64::try_from(bin).ok()?.checked_mul(period_ms)?;
+    Some(scaled.checked_add(bins - 1)? / bins)
 }
 
 /// Bins that the history never visited (a profile finer than the buffer) take the value of the
@@ -366,6 +464,38 @@ mod tests {
                     assert_eq!(phase_bin(t, period, bins), wide(t, period, bins));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn memoised_phase_bin_is_phase_bin() {
+        // Steps finer and coarser than a bin, gaps, a step back, and periods that do not divide
+        // into the bins evenly.
+        let steps = [1, 7, 59_999, 60_000, 300_000, 299_999, 3 * DAY + 17, -5, 1];
+        for (period, bins) in [
+            (DAY, 288),
+            (DAY + 7, 288),
+            (3_600_000, 60),
+            (1_000, 7),
+            (5, 3),
+        ] {
+            for first in [0, 1_700_000_000_000, -DAY - 1] {
+                let mut memo = PhaseMemo::default();
+                let mut t: i64 = first;
+                for i in 0..5_000 {
+                    t += steps[i % steps.len()];
+                    assert_eq!(
+                        memo.bin(t, period, bins),
+                        phase_bin(t, period, bins),
+                        "period {period} bins {bins} t {t}"
+                    );
+                }
+            }
+        }
+        // Where the fast path does not apply, the memo still answers like phase_bin.
+        let mut memo = PhaseMemo::default();
+        for (t, period, bins) in [(5, i64::MAX, 288), (i64::MAX, 7, 3), (i64::MIN, DAY, 288)] {
+            assert_eq!(memo.bin(t, period, bins), phase_bin(t, period, bins));
         }
     }
 }
