@@ -192,6 +192,11 @@ impl TailModel {
     /// Larger steps while young, settling to a small constant so that the level keeps
     /// following slow drift.
     fn learning_rate(&self) -> f64 {
+        // From 6,400 samples on, sqrt(n) >= 80 and 4/sqrt(n) <= 0.05 (both correctly rounded,
+        // so monotone): the clamp's floor, without a square root and a division.
+        if self.samples >= 6_400 {
+            return 0.05;
+        }
         (4.0 / (self.samples as f64).sqrt()).clamp(0.05, 1.0)
     }
 }
@@ -350,6 +355,20 @@ mod tests {
             let p = if i % 7 == 0 { 1e-3 } else { 5e-5 };
             let got = tail.quantile_memo(p, &mut memo);
             assert_eq!(got.to_bits(), tail.quantile(p).to_bits(), "sample {i}");
+        }
+    }
+
+    #[test]
+    fn learning_rate_reaches_its_floor_at_6400_samples() {
+        let mut tail = TailModel::new(1.0, 1.0);
+        for n in [6_399, 6_400, 6_401, 10_000, u64::MAX] {
+            tail.samples = n;
+            let full = (4.0 / (n as f64).sqrt()).clamp(0.05, 1.0);
+            assert_eq!(
+                tail.learning_rate().to_bits(),
+                full.to_bits(),
+                "{n} samples"
+            );
         }
     }
 
