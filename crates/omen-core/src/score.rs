@@ -26,6 +26,9 @@ pub enum ModelKind {
     Seasonal,
     /// A level shift found by a change-point detector.
     ChangePoint,
+    /// The value against the long-run range of the series (a level it rarely or never
+    /// reaches).
+    Level,
     /// The extreme-value tail fit that calibrates scores to a risk.
     Tail,
 }
@@ -37,6 +40,7 @@ impl ModelKind {
             ModelKind::Robust => "robust",
             ModelKind::Seasonal => "seasonal",
             ModelKind::ChangePoint => "change_point",
+            ModelKind::Level => "level",
             ModelKind::Tail => "tail",
         }
     }

@@ -2,6 +2,8 @@
 
 mod changepoint;
 mod ensemble;
+mod gate;
+mod level;
 mod period;
 mod robust;
 mod seasonal;
@@ -11,10 +13,12 @@ mod test_series;
 
 pub use changepoint::{Cusum, CusumStep};
 pub use ensemble::{
-    Ensemble, EnsembleConfig, default_location_half_life, default_scale_half_life,
-    default_season_search_ms, default_shift_alarm, default_shift_k, default_target_risk,
-    default_warm_up,
+    Ensemble, EnsembleConfig, default_level_half_life, default_location_half_life,
+    default_scale_half_life, default_season_search_ms, default_shift_alarm, default_shift_k,
+    default_target_risk, default_warm_up,
 };
+pub use gate::{DEFAULT_REST_HALF_LIFE, EscalationGate};
+pub use level::LevelRarity;
 pub use period::{FoundSeason, PeriodFinder, Search};
 pub use robust::RobustBaseline;
 pub use seasonal::{HoltWinters, MAX_BINS, SeasonalBaseline};

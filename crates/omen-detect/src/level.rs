@@ -1,0 +1,207 @@
+//! Level rarity: how unusual the value itself is against a long memory of the series' values.
+//!
+//! The spike and seasonal baselines adapt within tens of samples, so they judge a value against
+//! the *recent* past: a temperature that creeps down over a day to a level never seen before
+//! never looks like a spike. This model keeps a slow exponentially weighted mean and mean
+//! absolute deviation (half-life in the thousands of samples), standardises each value against
+//! them, and passes the result through two [`TailModel`]s, one for each side. A value far into
+//! a side of the range that the series rarely or never visits gets a small tail probability,
+//! calibrated on the series' own history like every other statistic in the ensemble; a series
+//! that regularly visits that range (a daily peak) teaches the tail that it is normal.
+//!
+//! The mean and deviation are not clipped on purpose: after a lasting change the memory must
+//! move to the new level, or every later sample would stay "rare".
+//!
+//! Cost per series: 4 numbers and two tails (16 numbers); one tail probability per side per
+//! sample.
+
+use serde::{Deserialize, Serialize};
+
+use crate::robust::alpha_for_half_life;
+use crate::tail::TailModel;
+
+/// Samples learned before the model gives an opinion: the first values only seed the memory.
+const STARTUP_SAMPLES: u64 = 20;
+/// The tails' prior, as for `|z|` of Gaussian noise (one side: the 98th percentile of a
+/// standard normal is 2.05, but the excesses of a long-memory level are heavier, so the
+/// two-sided prior of the spike tail is kept).
+const LEVEL_PRIOR: (f64, f64) = (2.33, 0.39);
+/// σ of the memory is never below this fraction of the mean's magnitude, so a constant series
+/// still has a scale.
+const RELATIVE_SIGMA_FLOOR: f64 = 1e-9;
+
+/// A long memory of one series' level, with a calibrated tail on each side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelRarity {
+    alpha: f64,
+    samples: u64,
+    mean: f64,
+    abs_dev: f64,
+    upper: TailModel,
+    lower: TailModel,
+}
+
+impl LevelRarity {
+    /// A memory whose weight halves every `half_life` samples.
+    ///
+    /// ```
+    /// use omen_detect::LevelRarity;
+    /// let mut level = LevelRarity::new(2_000.0);
+    /// for i in 0..3_000 {
+    ///     level.update(20.0 + (i % 10) as f64 * 0.1);
+    /// }
+    /// assert!(level.probability(20.5) > 0.02);
+    /// assert!(level.probability(35.0) < 1e-4);
+    /// assert!(level.probability(5.0) < 1e-4);
+    /// ```
+    pub fn new(half_life: f64) -> Self {
+        Self {
+            alpha: alpha_for_half_life(half_life),
+            samples: 0,
+            mean: 0.0,
+            abs_dev: 0.0,
+            upper: TailModel::new(LEVEL_PRIOR.0, LEVEL_PRIOR.1),
+            lower: TailModel::new(LEVEL_PRIOR.0, LEVEL_PRIOR.1),
+        }
+    }
+
+    /// The tail probability of `value`'s level, on whichever side it lies; 1 while the memory
+    /// is still being seeded.
+    pub fn probability(&self, value: f64) -> f64 {
+        if self.samples <= STARTUP_SAMPLES {
+            return 1.0;
+        }
+        let z = self.standardise(value);
+        if z >= 0.0 {
+            self.upper.probability(z)
+        } else {
+            self.lower.probability(-z)
+        }
+    }
+
+    /// Learn from one finite value (after it was scored).
+    pub fn update(&mut self, value: f64) {
+        if self.samples > STARTUP_SAMPLES {
+            // Both tails see every sample (0 on the other side), so each one's threshold is a
+            // quantile of all samples, not of that side's only.
+            let z = self.standardise(value);
+            self.upper.update(z.max(0.0));
+            self.lower.update((-z).max(0.0));
+        }
+        self.samples += 1;
+        // A plain running mean while young, then the exponential memory.
+        let alpha = (1.0 / self.samples as f64).max(self.alpha);
+        let residual = value - self.mean;
+        self.mean += alpha * residual;
+        self.abs_dev += alpha * (residual.abs() - self.abs_dev);
+    }
+
+    /// The long-run mean.
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// `(value − mean) / σ` of the memory, σ as a Gaussian-equivalent of the mean absolute
+    /// deviation.
+    fn standardise(&self, value: f64) -> f64 {
+        let sigma = (self.abs_dev * 1.253_314_137_315_500_3)
+            .max(RELATIVE_SIGMA_FLOOR * self.mean.abs().max(1e-3));
+        (value - self.mean) / sigma
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_series::wiggle;
+
+    struct Case {
+        name: &'static str,
+        len: usize,
+        value: fn(usize) -> f64,
+        check: fn(&[f64]),
+    }
+
+    /// Probability of each sample before it is learned.
+    fn run(case: &Case) -> Vec<f64> {
+        let mut level = LevelRarity::new(2_000.0);
+        (0..case.len)
+            .map(|i| {
+                let x = (case.value)(i);
+                let p = level.probability(x);
+                level.update(x);
+                p
+            })
+            .collect()
+    }
+
+    const CASES: &[Case] = &[
+        Case {
+            name: "noise is not rare",
+            len: 5_000,
+            value: |i| 100.0 + wiggle(i),
+            check: |p| {
+                let rare = p.iter().filter(|p| **p < 1e-4).count();
+                assert!(rare <= 2, "{rare} rare samples in noise");
+            },
+        },
+        Case {
+            name: "spike far above the range",
+            len: 3_000,
+            value: |i| if i == 2_500 { 150.0 } else { 100.0 + wiggle(i) },
+            check: |p| assert!(p[2_500] < 1e-6, "spike p = {}", p[2_500]),
+        },
+        Case {
+            name: "slow drift down to a level never seen",
+            len: 4_000,
+            // Flat for 3,000 samples, then 1 unit lower every 100 samples.
+            value: |i| 100.0 + wiggle(i) - (i.saturating_sub(3_000) / 100) as f64,
+            check: |p| {
+                let first_rare = p.iter().position(|p| *p < 1e-4);
+                assert!(
+                    first_rare.is_some_and(|i| i > 3_000),
+                    "first rare sample at {first_rare:?}"
+                );
+            },
+        },
+        Case {
+            name: "a regular peak becomes normal",
+            len: 6_000,
+            value: |i| {
+                if i % 200 == 0 {
+                    130.0
+                } else {
+                    100.0 + wiggle(i)
+                }
+            },
+            check: |p| {
+                let late = (5_000..6_000).step_by(200).map(|i| p[i]);
+                assert!(
+                    late.clone().all(|p| p > 1e-4),
+                    "{:?}",
+                    late.collect::<Vec<_>>()
+                );
+            },
+        },
+        Case {
+            name: "constant",
+            len: 500,
+            value: |_| 7.0,
+            check: |p| assert!(p.iter().all(|p| *p == 1.0)),
+        },
+        Case {
+            name: "very short",
+            len: 5,
+            value: |i| i as f64,
+            check: |p| assert!(p.iter().all(|p| *p == 1.0)),
+        },
+    ];
+
+    #[test]
+    fn cases() {
+        for case in CASES {
+            eprintln!("case: {}", case.name);
+            (case.check)(&run(case));
+        }
+    }
+}
