@@ -4,13 +4,18 @@
 //! 1. Load the windows (`labels/combined_windows.json`) and the published scoreboard
 //!    (`results/final_results.json`) first, so that a bad corpus fails before minutes of work.
 //! 2. Run a fresh default detector over each listed data file, causally, row by row, in file
-//!    order. Files are independent, so they are spread over the available cores (largest first,
+//!    order, and pass its scores through the escalation gate that alerting uses
+//!    ([`EscalationGate`]: a repeat of an alarm within the same episode scores 0), since NAB
+//!    scores alerts: a window is caught by its first detection and every further row flagged
+//!    outside a window is one more false positive. Files are independent, so they are spread over the available cores (largest first,
 //!    so that one big file does not finish alone at the end); the results keep the windows
 //!    file's order whatever the scheduling. Each file's scores are written atomically to
 //!    `OUT/<same relative path>` as `timestamp,value,anomaly_score`.
 //! 3. Score the corpus under NAB's three profiles, with the threshold tuned on the corpus (§6,
 //!    what the scoreboard reports) and at the fixed threshold 0.5 (§12: the detector's own
 //!    alert threshold, where the score equals the target risk), and report (`report.rs`).
+//!    The raw per-sample scores, without the gate, are scored too and reported beside, so the
+//!    gate's share of the result is visible.
 //!
 //! Memory: the timestamps and scores of the whole corpus (about 365,000 rows, ~20 MB), which
 //! the threshold sweep needs at once.
@@ -27,7 +32,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use omen_core::Detector;
-use omen_detect::Ensemble;
+use omen_detect::{Ensemble, EscalationGate};
 use omen_eval::nab::{
     FileScores, Profile, Windows, load_scoreboard, score_corpus, score_corpus_at_threshold,
 };
@@ -75,14 +80,17 @@ pub(crate) fn run(args: &EvalNabArgs) -> Result<()> {
     let threads = thread::available_parallelism()
         .map_or(1, NonZero::get)
         .min(files.len());
-    let scored = detect_all(&data, &args.out, &files, threads)?;
+    let detected = detect_all(&data, &args.out, &files, threads)?;
     let detect_time = started.elapsed();
+    let (scored, ungated): (Vec<FileScores>, Vec<FileScores>) =
+        detected.into_iter().map(|d| (d.gated, d.raw)).unzip();
 
     let started = Instant::now();
     let profiles = Profile::standard_set();
     let swept = score_corpus(&scored, &windows, &profiles)?;
     let fixed = score_corpus_at_threshold(&scored, &windows, &profiles, FIXED_THRESHOLD)?;
     let score_time = started.elapsed();
+    let swept_ungated = score_corpus(&ungated, &windows, &profiles)?;
 
     let report = Report {
         data: &data,
@@ -94,6 +102,7 @@ pub(crate) fn run(args: &EvalNabArgs) -> Result<()> {
         score_time,
         swept: &swept,
         fixed: &fixed,
+        swept_ungated: &swept_ungated,
         scoreboard: &scoreboard,
     };
     if let Some(json) = &args.json {
@@ -143,7 +152,7 @@ fn check_relative(file: &str) -> Result<()> {
 ///
 /// After a failure no new file is started, and the error of the first failed file (in the
 /// order of `files`) is returned.
-fn detect_all(data: &Path, out: &Path, files: &[&str], threads: usize) -> Result<Vec<FileScores>> {
+fn detect_all(data: &Path, out: &Path, files: &[&str], threads: usize) -> Result<Vec<Detected>> {
     let input = |file: &str| data.join(DATA_SUBDIR).join(file);
     // Largest first: a good schedule for independent jobs of uneven size.
     let mut order: Vec<usize> = (0..files.len()).collect();
@@ -152,7 +161,7 @@ fn detect_all(data: &Path, out: &Path, files: &[&str], threads: usize) -> Result
 
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let mut results: Vec<Option<Result<FileScores>>> = files.iter().map(|_| None).collect();
+    let mut results: Vec<Option<Result<Detected>>> = files.iter().map(|_| None).collect();
     thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -183,8 +192,15 @@ fn detect_all(data: &Path, out: &Path, files: &[&str], threads: usize) -> Result
     results.into_iter().flatten().collect()
 }
 
-/// Scores one data file with a fresh default detector and writes `out/<file>` atomically.
-fn detect_file(input: &Path, out: &Path, file: &str) -> Result<FileScores> {
+/// One file's scores, through the escalation gate (what is written and scored) and raw.
+struct Detected {
+    gated: FileScores,
+    raw: FileScores,
+}
+
+/// Scores one data file with a fresh default detector and its escalation gate, and writes
+/// `out/<file>` (the gated scores) atomically.
+fn detect_file(input: &Path, out: &Path, file: &str) -> Result<Detected> {
     let reader = CsvReader::open(input, &CsvOptions::default())?;
     let output = out.join(file);
     if let Some(dir) = output.parent() {
@@ -192,25 +208,36 @@ fn detect_file(input: &Path, out: &Path, file: &str) -> Result<FileScores> {
     }
     let cannot_write = || format!("cannot write `{}`", output.display());
     let mut detector = Ensemble::default();
+    let mut gate = EscalationGate::default();
     write_atomically(&output, |sink| {
         let mut timestamps = Vec::new();
         let mut scores = Vec::new();
+        let mut raw_scores = Vec::new();
         let mut writer = csv::Writer::from_writer(sink);
         writer.write_record(HEADER).with_context(cannot_write)?;
         for row in reader {
             let row = row?;
-            let score = nab_score(detector.update(row.sample).score);
+            let raw = nab_score(detector.update(row.sample).score);
+            let score = gate.pass(raw);
             writer
                 .write_record([&row.timestamp_text, &row.value_text, &score.to_string()])
                 .with_context(cannot_write)?;
             timestamps.push(row.timestamp_text);
             scores.push(score);
+            raw_scores.push(raw);
         }
         writer.flush().with_context(cannot_write)?;
-        Ok(FileScores {
-            path: file.to_owned(),
-            timestamps,
-            scores,
+        Ok(Detected {
+            raw: FileScores {
+                path: file.to_owned(),
+                timestamps: timestamps.clone(),
+                scores: raw_scores,
+            },
+            gated: FileScores {
+                path: file.to_owned(),
+                timestamps,
+                scores,
+            },
         })
     })
 }

@@ -1,8 +1,9 @@
 //! What `omen eval nab` reports: a table on stdout and, with `--json`, the same numbers as JSON.
 //!
-//! The table has three parts: Omen's scores with the threshold tuned on the corpus (the number
-//! NAB's scoreboard reports), Omen at the fixed threshold 0.5, and the published scoreboard with
-//! Omen's row inserted at its rank by the standard profile's score.
+//! The table has four parts: Omen's scores with the threshold tuned on the corpus (the number
+//! NAB's scoreboard reports), Omen at the fixed threshold 0.5, Omen's raw scores without the
+//! escalation gate (threshold tuned), and the published scoreboard with Omen's row inserted at
+//! its rank by the standard profile's score.
 
 use std::fmt;
 use std::path::Path;
@@ -34,6 +35,8 @@ pub(super) struct Report<'a> {
     pub(super) swept: &'a [ProfileResult],
     /// Results at [`FIXED_THRESHOLD`], one per profile.
     pub(super) fixed: &'a [ProfileResult],
+    /// Results with the tuned threshold on the raw scores, without the escalation gate.
+    pub(super) swept_ungated: &'a [ProfileResult],
     /// The published scoreboard, best standard score first.
     pub(super) scoreboard: &'a [ScoreboardEntry],
 }
@@ -44,6 +47,7 @@ pub(super) struct JsonReport<'a> {
     detector: &'static str,
     profiles: Profiles<'a>,
     fixed_threshold_0_5: Profiles<'a>,
+    without_escalation_gate: Profiles<'a>,
     files: usize,
     rows: usize,
     detect_seconds: f64,
@@ -86,6 +90,7 @@ impl Report<'_> {
             detector: "omen",
             profiles: Profiles(self.swept),
             fixed_threshold_0_5: Profiles(self.fixed),
+            without_escalation_gate: Profiles(self.swept_ungated),
             files: self.files,
             rows: self.rows,
             detect_seconds: self.detect_time.as_secs_f64(),
@@ -131,6 +136,11 @@ impl fmt::Display for Report<'_> {
              0.5 = the target risk):"
         )?;
         profile_table(f, self.fixed)?;
+        writeln!(
+            f,
+            "\nOmen's raw per-sample scores, without the escalation gate, threshold tuned:"
+        )?;
+        profile_table(f, self.swept_ungated)?;
         writeln!(
             f,
             "\nNAB scoreboard (`{}`), with this run inserted at its rank:",
@@ -249,6 +259,7 @@ mod tests {
             score_time: Duration::from_millis(20),
             swept,
             fixed,
+            swept_ungated: swept,
             scoreboard: board,
         }
     }
