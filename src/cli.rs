@@ -64,11 +64,13 @@ pub(crate) struct DetectArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Reads DIR/labels/combined_windows.json, runs a fresh default detector over each data file it
-lists (DIR/data/<file>, row by row, in order; files in parallel), and writes one CSV per file to
-OUT/<file> with columns timestamp,value,anomaly_score. Then scores all files under NAB's three
-profiles, once with the threshold tuned on the corpus (as NAB's scoreboard does) and once at the
-fixed threshold 0.5 (the detector's own alert threshold), and prints the results next to the
-published scoreboard in DIR/results/final_results.json.")]
+lists (DIR/data/<file>, row by row, in order; files in parallel), passes its scores through the
+escalation gate that alerting uses (a repeat within the same episode scores 0, since NAB scores
+alerts), and writes one CSV per file to OUT/<file> with columns timestamp,value,anomaly_score.
+Then scores all files under NAB's three profiles, once with the threshold tuned on the corpus (as
+NAB's scoreboard does) and once at the fixed threshold 0.5 (the detector's own alert threshold),
+scores the raw ungated scores for comparison, and prints the results next to the published
+scoreboard in DIR/results/final_results.json.")]
 pub(crate) struct EvalNabArgs {
     /// The NAB corpus (the directory holding data/, labels/ and results/). Default:
     /// ../shared/datasets/nab, when it exists.
