@@ -42,9 +42,6 @@ pub struct CusumStep {
     pub shift: Option<f64>,
     /// How many samples the current run has lasted (the change began that long ago).
     pub run: u32,
-    /// True when this sample deviated beyond `k` in the direction of the larger statistic,
-    /// i.e. it added evidence rather than letting old evidence decay.
-    pub rising: bool,
 }
 
 impl Cusum {
@@ -88,10 +85,10 @@ impl Cusum {
             -z,
             self.k,
         );
-        let (statistic, run, rising) = if self.up >= self.down {
-            (self.up, self.up_run, self.up_streak > 0)
+        let (statistic, run) = if self.up >= self.down {
+            (self.up, self.up_run)
         } else {
-            (self.down, self.down_run, self.down_streak > 0)
+            (self.down, self.down_run)
         };
         let mut shift = None;
         if self.up > self.alarm && self.up_streak >= self.min_run {
@@ -106,7 +103,6 @@ impl Cusum {
             statistic,
             shift,
             run,
-            rising,
         }
     }
 

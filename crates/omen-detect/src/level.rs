@@ -96,11 +96,6 @@ impl LevelRarity {
         self.abs_dev += alpha * (residual.abs() - self.abs_dev);
     }
 
-    /// The long-run mean.
-    pub fn mean(&self) -> f64 {
-        self.mean
-    }
-
     /// `(value − mean) / σ` of the memory, σ as a Gaussian-equivalent of the mean absolute
     /// deviation.
     fn standardise(&self, value: f64) -> f64 {
