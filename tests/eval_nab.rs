@@ -22,6 +22,19 @@ const FILES: [&str; 4] = [
     "artificialNoAnomaly/art_daily_no_noise.csv",
 ];
 
+/// Runs `omen eval nab --data DATA` in `cwd`.
+fn eval_nab_with_data(data: &Path, cwd: &Path) -> support::Run {
+    omen(
+        [
+            "eval".as_ref(),
+            "nab".as_ref(),
+            "--data".as_ref(),
+            data.as_os_str(),
+        ],
+        cwd,
+    )
+}
+
 /// NAB's three profiles, as named in the JSON.
 const PROFILES: [&str; 3] = ["standard", "reward_low_FP_rate", "reward_low_FN_rate"];
 
@@ -168,6 +181,10 @@ fn scores_a_nab_subset_and_shows_the_scoreboard() {
     assert_eq!(report["detector"], "omen");
     check_profiles(&report["profiles"], "profiles");
     check_profiles(&report["fixed_threshold_0_5"], "fixed_threshold_0_5");
+    check_profiles(
+        &report["without_escalation_gate"],
+        "without_escalation_gate",
+    );
     for profile in PROFILES {
         assert_eq!(report["fixed_threshold_0_5"][profile]["threshold"], 0.5);
     }
@@ -183,6 +200,7 @@ fn scores_a_nab_subset_and_shows_the_scoreboard() {
         "ARTime",
         "Omen (this run)",
         "reward_low_FN_rate",
+        "without the escalation gate",
         &rows.to_string(),
     ] {
         assert!(
@@ -198,15 +216,7 @@ fn a_missing_data_directory_is_an_error_naming_it() {
     let dir = TempDir::new().unwrap();
     let missing = dir.path().join("no-such-nab");
 
-    let run = omen(
-        [
-            "eval".as_ref(),
-            "nab".as_ref(),
-            "--data".as_ref(),
-            missing.as_os_str(),
-        ],
-        dir.path(),
-    );
+    let run = eval_nab_with_data(&missing, dir.path());
 
     assert!(!run.success, "stdout: {}", run.stdout);
     assert!(
@@ -252,15 +262,7 @@ fn a_data_file_missing_from_the_corpus_is_named() {
     )
     .unwrap();
 
-    let run = omen(
-        [
-            "eval".as_ref(),
-            "nab".as_ref(),
-            "--data".as_ref(),
-            corpus.as_os_str(),
-        ],
-        dir.path(),
-    );
+    let run = eval_nab_with_data(&corpus, dir.path());
 
     assert!(!run.success, "stdout: {}", run.stdout);
     assert!(run.stderr.contains("gone.csv"), "{}", run.stderr);
@@ -273,15 +275,7 @@ fn a_windows_file_that_does_not_parse_is_named() {
     std::fs::create_dir_all(corpus.join("labels")).unwrap();
     std::fs::write(corpus.join("labels/combined_windows.json"), "{not json").unwrap();
 
-    let run = omen(
-        [
-            "eval".as_ref(),
-            "nab".as_ref(),
-            "--data".as_ref(),
-            corpus.as_os_str(),
-        ],
-        dir.path(),
-    );
+    let run = eval_nab_with_data(&corpus, dir.path());
 
     assert!(!run.success, "stdout: {}", run.stdout);
     assert!(

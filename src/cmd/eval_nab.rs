@@ -7,9 +7,9 @@
 //!    order, and pass its scores through the escalation gate that alerting uses
 //!    ([`EscalationGate`]: a repeat of an alarm within the same episode scores 0), since NAB
 //!    scores alerts: a window is caught by its first detection and every further row flagged
-//!    outside a window is one more false positive. Files are independent, so they are spread over the available cores (largest first,
-//!    so that one big file does not finish alone at the end); the results keep the windows
-//!    file's order whatever the scheduling. Each file's scores are written atomically to
+//!    outside a window is one more false positive. Files are independent, so they are spread
+//!    over the available cores (largest first, so that one big file does not finish alone at
+//!    the end); the results keep the windows file's order whatever the scheduling. Each file's scores are written atomically to
 //!    `OUT/<same relative path>` as `timestamp,value,anomaly_score`.
 //! 3. Score the corpus under NAB's three profiles, with the threshold tuned on the corpus (§6,
 //!    what the scoreboard reports) and at the fixed threshold 0.5 (§12: the detector's own
@@ -82,7 +82,7 @@ pub(crate) fn run(args: &EvalNabArgs) -> Result<()> {
         .min(files.len());
     let detected = detect_all(&data, &args.out, &files, threads)?;
     let detect_time = started.elapsed();
-    let (scored, ungated): (Vec<FileScores>, Vec<FileScores>) =
+    let (mut scored, raw_scores): (Vec<FileScores>, Vec<Vec<f64>>) =
         detected.into_iter().map(|d| (d.gated, d.raw)).unzip();
 
     let started = Instant::now();
@@ -90,7 +90,11 @@ pub(crate) fn run(args: &EvalNabArgs) -> Result<()> {
     let swept = score_corpus(&scored, &windows, &profiles)?;
     let fixed = score_corpus_at_threshold(&scored, &windows, &profiles, FIXED_THRESHOLD)?;
     let score_time = started.elapsed();
-    let swept_ungated = score_corpus(&ungated, &windows, &profiles)?;
+    // The raw scores take the gated ones' place, so the timestamps are not copied.
+    for (file, raw) in scored.iter_mut().zip(raw_scores) {
+        file.scores = raw;
+    }
+    let swept_ungated = score_corpus(&scored, &windows, &profiles)?;
 
     let report = Report {
         data: &data,
@@ -192,10 +196,11 @@ fn detect_all(data: &Path, out: &Path, files: &[&str], threads: usize) -> Result
     results.into_iter().flatten().collect()
 }
 
-/// One file's scores, through the escalation gate (what is written and scored) and raw.
+/// One file's scores through the escalation gate (what is written and scored), and its raw
+/// scores, row for row.
 struct Detected {
     gated: FileScores,
-    raw: FileScores,
+    raw: Vec<f64>,
 }
 
 /// Scores one data file with a fresh default detector and its escalation gate, and writes
@@ -228,16 +233,12 @@ fn detect_file(input: &Path, out: &Path, file: &str) -> Result<Detected> {
         }
         writer.flush().with_context(cannot_write)?;
         Ok(Detected {
-            raw: FileScores {
-                path: file.to_owned(),
-                timestamps: timestamps.clone(),
-                scores: raw_scores,
-            },
             gated: FileScores {
                 path: file.to_owned(),
                 timestamps,
                 scores,
             },
+            raw: raw_scores,
         })
     })
 }
