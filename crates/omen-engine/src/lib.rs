@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod interval;
+mod replay;
+mod verdict;
+
+pub use error::{Error, Result};
+pub use interval::{AnomalyInterval, IntervalTracker};
+pub use replay::{ReplayReport, SeriesReplay, SeriesReport, Step};
+pub use verdict::{VerdictConfig, default_merge_gap, default_threshold};
