@@ -121,6 +121,102 @@ pub enum Error {
         /// The number of fields in the row.
         found: usize,
     },
+
+    /// An input pattern matched no file.
+    #[error("no file matches `{pattern}`")]
+    NoMatch {
+        /// The path or glob as given.
+        pattern: String,
+    },
+
+    /// An input pattern is not a valid glob.
+    #[error("`{pattern}` is not a valid path or glob: {message}")]
+    BadPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// The glob parser's reason.
+        message: String,
+    },
+
+    /// A file is not readable Parquet (corrupt, truncated, or another format).
+    #[error("`{path}` is not a readable Parquet file: {message}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The Parquet reader's reason.
+        message: String,
+    },
+
+    /// DataFusion refused or failed the SQL query; its message says why.
+    #[error("SQL error: {message}")]
+    Sql {
+        /// DataFusion's message.
+        message: String,
+    },
+
+    /// DataFusion failed while reading the input.
+    #[error("cannot read the input: {message}")]
+    Query {
+        /// DataFusion's message.
+        message: String,
+    },
+
+    /// No column can serve as the timestamp.
+    #[error(
+        "no timestamp column: expected a column named `timestamp`, `ts` or `time`, or exactly \
+         one column of Arrow timestamp type (or name one with --timestamp-column); columns \
+         found: {}",
+        quoted_list(found)
+    )]
+    NoTimestampColumn {
+        /// The columns with their types, as `name: type`.
+        found: Vec<String>,
+    },
+
+    /// A column named in the options is not in the input.
+    #[error(
+        "the {role} column `{column}` is not in the input; columns found: {}",
+        quoted_list(found)
+    )]
+    UnknownColumn {
+        /// What the column was for: `timestamp`, `value` or `series`.
+        role: &'static str,
+        /// The name given.
+        column: String,
+        /// The columns of the input.
+        found: Vec<String>,
+    },
+
+    /// A column has a type that cannot serve its role.
+    #[error("the {role} column `{column}` has type {found}; expected {expected}")]
+    WrongType {
+        /// What the column is for: `timestamp`, `value` or `series`.
+        role: &'static str,
+        /// The column's name.
+        column: String,
+        /// Its Arrow type.
+        found: String,
+        /// What would do.
+        expected: &'static str,
+    },
+
+    /// Neither a value column nor any numeric column to treat as one series each.
+    #[error(
+        "no value column: expected a column named `value` (long layout; or name one with \
+         --value-column) or numeric columns, one per series (wide layout); columns found: {}",
+        quoted_list(found)
+    )]
+    NoValueColumn {
+        /// The columns with their types, as `name: type`.
+        found: Vec<String>,
+    },
+
+    /// The query returned no rows.
+    #[error("the input has no rows{}", if *with_sql { " after the SQL query" } else { "" })]
+    EmptyResult {
+        /// Whether a `--sql` query ran (an empty result then often means a filter matched nothing).
+        with_sql: bool,
+    },
 }
 
 /// `Result` with [`Error`] as the default error.
