@@ -2,5 +2,6 @@
 
 mod error;
 pub mod nab;
+pub mod shop;
 
 pub use error::{Error, Result};
