@@ -1,16 +1,20 @@
 //! The subcommands' implementations, one module each.
 
+mod analyze;
+mod datasets;
 mod detect;
 mod eval_nab;
 
 use anyhow::Result;
 
-use crate::cli::{Command, EvalCommand};
+use crate::cli::{Command, DatasetsCommand, EvalCommand};
 
 /// Run one subcommand.
 pub(crate) fn run(command: Command) -> Result<()> {
     match command {
+        Command::Analyze(args) => analyze::run(&args),
         Command::Detect(args) => detect::run(&args),
         Command::Eval(EvalCommand::Nab(args)) => eval_nab::run(&args),
+        Command::Datasets(DatasetsCommand::Generate(args)) => datasets::generate(&args),
     }
 }

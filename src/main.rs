@@ -3,6 +3,7 @@
 mod atomic_write;
 mod cli;
 mod cmd;
+mod config;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,200 @@
+//! `omen analyze --input PATH_OR_GLOB... --output DIR`: score every series of historical
+//! Parquet metrics with the same detectors as the live path, in event time.
+//!
+//! Steps: open the inputs as the DataFusion table `metrics` and find the layout of the query's
+//! result; read it in stored order through the [pipeline]; if a series went back in time,
+//! read it again sorted; then write the anomaly intervals and print the summary. Both output
+//! files go through temporary names and are renamed into place only at the end.
+
+mod output;
+mod pipeline;
+mod summary;
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use omen_ingest::{MetricsTable, ReadOrder, TableOptions};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use tempfile::NamedTempFile;
+
+use self::output::{SeriesKeys, anomalies_batch, anomalies_schema};
+use self::pipeline::Pass;
+use self::summary::Summary;
+use crate::cli::AnalyzeArgs;
+use crate::config::Config;
+
+/// Run `omen analyze`.
+pub(crate) fn run(args: &AnalyzeArgs) -> Result<()> {
+    let config = Config::load(args.config.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(analyze(args, &config))
+}
+
+async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
+    let started = Instant::now();
+    let options = TableOptions {
+        timestamp_column: args.timestamp_column.clone(),
+        value_column: args.value_column.clone(),
+        series_columns: args.series_columns.clone(),
+    };
+    let table = MetricsTable::open(&args.input, args.sql.as_deref(), &options).await?;
+    eprintln!(
+        "omen analyze: {} file(s), {} rows; {}",
+        table.inputs().len(),
+        table.input_rows(),
+        table.layout().describe()
+    );
+    std::fs::create_dir_all(&args.output).with_context(|| {
+        format!(
+            "cannot create the output directory `{}`",
+            args.output.display()
+        )
+    })?;
+
+    let keys = SeriesKeys::new(table.layout().series_schema().clone())?;
+    let mut order = ReadOrder::AsStored;
+    let (scores_tmp, pass) = loop {
+        let scores_tmp = temporary(&args.output, "scores.parquet")?;
+        let file = scores_tmp
+            .reopen()
+            .context("cannot open the temporary scores file")?;
+        let progress = progress_bar(&table);
+        let pass = pipeline::run(&table, order, config, file, &progress).await?;
+        progress.finish_and_clear();
+        match pass {
+            Pass::OutOfOrder(ooo) if order == ReadOrder::AsStored => {
+                let series = keys.describe([&*ooo.key])?.remove(0);
+                eprintln!(
+                    "omen analyze: series {{{series}}} goes back in time (timestamp {} after {}); \
+                     reading the input again sorted by series and time",
+                    ooo.timestamp_ms, ooo.last_ms
+                );
+                order = ReadOrder::SortedBySeriesAndTime;
+            }
+            Pass::OutOfOrder(_) => {
+                anyhow::bail!("the input is still out of time order after sorting it (a bug)")
+            }
+            Pass::Done { .. } => break (scores_tmp, pass),
+        }
+    };
+    let Pass::Done {
+        reports,
+        rows_read,
+        rows_written,
+        null_timestamps,
+    } = pass
+    else {
+        unreachable!("the loop only ends on a finished pass")
+    };
+    if rows_read == 0 {
+        return Err(omen_ingest::Error::EmptyResult {
+            with_sql: table.has_sql(),
+        }
+        .into());
+    }
+
+    let anomalies_tmp = temporary(&args.output, "anomalies.parquet")?;
+    let intervals: Vec<(&[u8], &omen_engine::AnomalyInterval)> = reports
+        .iter()
+        .flat_map(|r| {
+            r.intervals
+                .iter()
+                .map(|(at, interval)| (&*r.series[*at].key, interval))
+        })
+        .collect();
+    write_anomalies(
+        &anomalies_tmp,
+        &keys,
+        table.layout().series_schema(),
+        &intervals,
+    )?;
+
+    let scores_path = args.output.join("scores.parquet");
+    let anomalies_path = args.output.join("anomalies.parquet");
+    scores_tmp
+        .persist(&scores_path)
+        .map_err(|err| err.error)
+        .with_context(|| format!("cannot write `{}`", scores_path.display()))?;
+    anomalies_tmp
+        .persist(&anomalies_path)
+        .map_err(|err| err.error)
+        .with_context(|| format!("cannot write `{}`", anomalies_path.display()))?;
+
+    let summary = Summary::new(&reports, &keys, args.top)?;
+    print!(
+        "{}",
+        summary.render(rows_read, rows_written, null_timestamps, started.elapsed())
+    );
+    println!(
+        "wrote {} and {}",
+        scores_path.display(),
+        anomalies_path.display()
+    );
+    Ok(())
+}
+
+/// A temporary file beside `name` in `dir`, removed unless persisted.
+fn temporary(dir: &Path, name: &str) -> Result<NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))
+}
+
+fn write_anomalies(
+    file: &NamedTempFile,
+    keys: &SeriesKeys,
+    series_schema: &arrow::datatypes::SchemaRef,
+    intervals: &[(&[u8], &omen_engine::AnomalyInterval)],
+) -> Result<()> {
+    let schema = anomalies_schema(series_schema);
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut writer = ArrowWriter::try_new(file.reopen()?, schema.clone(), Some(props))
+        .context("cannot start writing anomalies.parquet")?;
+    for chunk in intervals.chunks(8192) {
+        let batch = anomalies_batch(&schema, keys, chunk)?;
+        writer
+            .write(&batch)
+            .context("cannot write anomalies.parquet")?;
+    }
+    writer.close().context("cannot finish anomalies.parquet")?;
+    file.as_file()
+        .sync_all()
+        .context("cannot write anomalies.parquet")?;
+    Ok(())
+}
+
+/// A progress bar over the input's rows on a terminal; hidden otherwise.
+fn progress_bar(table: &MetricsTable) -> ProgressBar {
+    if !std::io::stdout().is_terminal() || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    // With SQL the result may have any number of rows: count without a total.
+    if table.has_sql() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {human_pos} rows scored ({per_sec})")
+                .expect("a valid template"),
+        );
+        return bar;
+    }
+    let bar = ProgressBar::new(table.input_rows());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {human_pos}/{human_len} rows ({per_sec}, {eta} left)",
+        )
+        .expect("a valid template"),
+    );
+    bar
+}

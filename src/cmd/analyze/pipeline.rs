@@ -1,0 +1,300 @@
+//! One pass over the query's result: a reader routes every series to one worker thread, each
+//! worker replays its series through their detectors, and a writer thread writes the scores.
+//!
+//! ```text
+//! DataFusion stream ─> normalise ─> route by hash(series) ─┬─> worker 1 (SeriesReplay) ─┐
+//!                                                          └─> worker N (SeriesReplay) ─┴─> writer (scores.parquet)
+//! ```
+//!
+//! Channels are bounded, so memory is per-series state plus a few batches in flight, whatever
+//! the size of the input. A series always goes to the same worker, so its samples are scored in
+//! the order they were read, and no state is shared between threads.
+
+use std::fs::File;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread;
+
+use anyhow::{Context, Result, anyhow};
+use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
+use arrow::compute::take;
+use arrow::datatypes::SchemaRef;
+use futures::StreamExt;
+use indicatif::ProgressBar;
+use omen_engine::{ReplayReport, SeriesReplay, Step};
+use omen_ingest::{MetricsTable, ReadOrder, SeriesBatch};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+use super::output::{ScoreColumns, SeriesKeys, scores_schema};
+use crate::config::Config;
+
+/// Batches in flight per channel.
+const CHANNEL_DEPTH: usize = 4;
+
+/// A sample that went back in time, which means the input must be read sorted.
+#[derive(Debug, Clone)]
+pub(crate) struct OutOfOrder {
+    pub(crate) key: Box<[u8]>,
+    pub(crate) timestamp_ms: i64,
+    pub(crate) last_ms: i64,
+}
+
+/// What a pass did.
+#[derive(Debug)]
+pub(crate) enum Pass {
+    /// Every row was read and scored; one report per worker.
+    Done {
+        reports: Vec<ReplayReport>,
+        rows_read: u64,
+        rows_written: u64,
+        null_timestamps: u64,
+    },
+    /// A series went back in time; the pass stopped early and its output is to be discarded.
+    OutOfOrder(OutOfOrder),
+}
+
+/// Run one pass of `table` in `order`, writing scores to `scores`.
+pub(crate) async fn run(
+    table: &MetricsTable,
+    order: ReadOrder,
+    config: &Config,
+    scores: File,
+    progress: &ProgressBar,
+) -> Result<Pass> {
+    let layout = table.layout();
+    let series_schema = layout.series_schema().clone();
+    let out_schema = scores_schema(&series_schema);
+    let workers = thread::available_parallelism().map_or(2, |n| n.get());
+    let abort = Arc::new(AtomicBool::new(false));
+
+    let (to_writer, writer_inbox) = sync_channel::<RecordBatch>(CHANNEL_DEPTH * workers);
+    let writer = {
+        let schema = out_schema.clone();
+        thread::Builder::new()
+            .name("omen-writer".into())
+            .spawn(move || write_scores(scores, schema, writer_inbox))?
+    };
+    let mut inboxes = Vec::with_capacity(workers);
+    let mut handles = Vec::with_capacity(workers);
+    for n in 0..workers {
+        let (tx, rx) = sync_channel::<SeriesBatch>(CHANNEL_DEPTH);
+        inboxes.push(tx);
+        let worker = Worker {
+            replay: SeriesReplay::new(config.detector.clone(), config.verdict.clone())?,
+            keys: SeriesKeys::new(series_schema.clone())?,
+            schema: out_schema.clone(),
+            output: to_writer.clone(),
+            abort: abort.clone(),
+        };
+        handles.push(
+            thread::Builder::new()
+                .name(format!("omen-worker-{n}"))
+                .spawn(move || worker.run(rx))?,
+        );
+    }
+    drop(to_writer);
+
+    let read = read_and_route(table, order, &inboxes, &abort, progress).await;
+    drop(inboxes);
+    let mut reports = Vec::with_capacity(workers);
+    let mut out_of_order = None;
+    let mut failure = None;
+    for handle in handles {
+        match handle
+            .join()
+            .map_err(|_| anyhow!("a worker thread panicked"))?
+        {
+            Ok(WorkerEnd::Done(report)) => reports.push(report),
+            Ok(WorkerEnd::OutOfOrder(ooo)) => out_of_order = Some(ooo),
+            Err(err) => failure = failure.or(Some(err)),
+        }
+    }
+    let written = writer
+        .join()
+        .map_err(|_| anyhow!("the writer thread panicked"))?;
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    if let Some(ooo) = out_of_order {
+        return Ok(Pass::OutOfOrder(ooo));
+    }
+    let (rows_read, null_timestamps) = read?;
+    Ok(Pass::Done {
+        reports,
+        rows_read,
+        rows_written: written?,
+        null_timestamps,
+    })
+}
+
+/// Read the query's result, normalise it and send each row to its series' worker. Returns
+/// the rows read and the rows dropped for a null timestamp.
+async fn read_and_route(
+    table: &MetricsTable,
+    order: ReadOrder,
+    inboxes: &[SyncSender<SeriesBatch>],
+    abort: &AtomicBool,
+    progress: &ProgressBar,
+) -> Result<(u64, u64)> {
+    let layout = table.layout();
+    let mut stream = table.stream(order).await?;
+    let hasher = foldhash::fast::FixedState::with_seed(0x0e11);
+    let mut hashes = Vec::new();
+    let (mut rows, mut null_timestamps) = (0u64, 0u64);
+    while let Some(batch) = stream.next().await {
+        if abort.load(Ordering::Relaxed) {
+            break;
+        }
+        let batch = batch.map_err(|err| omen_ingest::Error::Query {
+            message: err.to_string(),
+        })?;
+        rows += batch.num_rows() as u64;
+        let (parts, nulls) = layout.normalise(&batch)?;
+        null_timestamps += nulls;
+        for part in parts {
+            if inboxes.len() == 1 || part.series.num_columns() == 0 {
+                // One worker, or one series: no routing to do.
+                if inboxes[0].send(part).is_err() {
+                    return Ok((rows, null_timestamps));
+                }
+                continue;
+            }
+            hashes.clear();
+            hashes.resize(part.timestamp_ms.len(), 0);
+            datafusion::common::hash_utils::create_hashes_with_hasher(
+                part.series.columns(),
+                &hasher,
+                &mut hashes,
+            )
+            .context("cannot hash the series columns")?;
+            let mut picks: Vec<Vec<u32>> = vec![Vec::new(); inboxes.len()];
+            for (row, h) in hashes.iter().enumerate() {
+                picks[(*h % inboxes.len() as u64) as usize].push(row as u32);
+            }
+            for (inbox, pick) in inboxes.iter().zip(picks) {
+                if pick.is_empty() {
+                    continue;
+                }
+                let sub = select_rows(&part, &UInt32Array::from(pick))?;
+                if inbox.send(sub).is_err() {
+                    // The worker stopped (out of order or failed); its join says why.
+                    return Ok((rows, null_timestamps));
+                }
+            }
+        }
+        progress.inc(batch.num_rows() as u64);
+    }
+    Ok((rows, null_timestamps))
+}
+
+fn select_rows(part: &SeriesBatch, rows: &UInt32Array) -> Result<SeriesBatch> {
+    let series = part
+        .series
+        .columns()
+        .iter()
+        .map(|c| take(c.as_ref(), rows, None))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(SeriesBatch {
+        series: RecordBatch::try_new(part.series.schema(), series)?,
+        timestamp_ms: take(&part.timestamp_ms, rows, None)?
+            .as_any()
+            .downcast_ref()
+            .cloned()
+            .context("take changed the timestamp type")?,
+        value: take(&part.value, rows, None)?
+            .as_any()
+            .downcast_ref()
+            .cloned()
+            .context("take changed the value type")?,
+    })
+}
+
+enum WorkerEnd {
+    Done(ReplayReport),
+    OutOfOrder(OutOfOrder),
+}
+
+struct Worker {
+    replay: SeriesReplay,
+    keys: SeriesKeys,
+    schema: SchemaRef,
+    output: SyncSender<RecordBatch>,
+    abort: Arc<AtomicBool>,
+}
+
+impl Worker {
+    fn run(mut self, inbox: Receiver<SeriesBatch>) -> Result<WorkerEnd> {
+        for part in inbox {
+            let n = part.timestamp_ms.len();
+            let rows = self.keys.encode(part.series.columns())?;
+            let mut out = ScoreColumns::with_capacity(n);
+            let mut kept: Vec<u32> = Vec::new();
+            let ts = part.timestamp_ms.values();
+            let values = part.value.values();
+            for i in 0..n {
+                let key = rows.as_ref().map_or(&[][..], |r| r.row(i).data());
+                match self.replay.step(key, ts[i], values[i]) {
+                    Step::Scored { score, anomaly } => {
+                        kept.push(i as u32);
+                        out.timestamp_ms.push(ts[i]);
+                        out.value.push(values[i]);
+                        out.score.push(score.score);
+                        out.expected.push(score.expected);
+                        out.lower.push(score.lower);
+                        out.upper.push(score.upper);
+                        out.anomaly.push(anomaly);
+                    }
+                    Step::Duplicate => {}
+                    Step::OutOfOrder { last_ms } => {
+                        self.abort.store(true, Ordering::Relaxed);
+                        return Ok(WorkerEnd::OutOfOrder(OutOfOrder {
+                            key: key.into(),
+                            timestamp_ms: ts[i],
+                            last_ms,
+                        }));
+                    }
+                }
+            }
+            let series: Vec<ArrayRef> = if kept.len() == n {
+                part.series.columns().to_vec()
+            } else {
+                let kept = UInt32Array::from(kept);
+                part.series
+                    .columns()
+                    .iter()
+                    .map(|c| take(c.as_ref(), &kept, None))
+                    .collect::<std::result::Result<_, _>>()?
+            };
+            let batch = out.into_batch(&self.schema, series)?;
+            if self.output.send(batch).is_err() {
+                // The writer failed; its join reports why.
+                break;
+            }
+        }
+        Ok(WorkerEnd::Done(self.replay.finish()))
+    }
+}
+
+/// Write every batch received to `file` as Parquet; returns the rows written.
+fn write_scores(file: File, schema: SchemaRef, inbox: Receiver<RecordBatch>) -> Result<u64> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut writer = ArrowWriter::try_new(file, schema, Some(props))
+        .context("cannot start writing scores.parquet")?;
+    let mut rows = 0;
+    for batch in inbox {
+        rows += batch.num_rows() as u64;
+        writer
+            .write(&batch)
+            .context("cannot write scores.parquet")?;
+    }
+    let file = writer
+        .into_inner()
+        .context("cannot finish scores.parquet")?;
+    file.sync_all().context("cannot write scores.parquet")?;
+    Ok(rows)
+}
