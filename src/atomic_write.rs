@@ -15,6 +15,21 @@ pub(crate) fn write_atomically<T>(
     path: &Path,
     write: impl FnOnce(&mut File) -> Result<T>,
 ) -> Result<T> {
+    let mut tmp = temporary_for(path)?;
+    let value = write(tmp.as_file_mut())?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    tmp.persist(path)
+        .map_err(|err| err.error)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(value)
+}
+
+/// A temporary file in `path`'s directory, named after it (`.name.XXXX.tmp`), with the
+/// permissions of any new file; removed on drop unless persisted over `path`. For a caller
+/// that must write several files and rename them together at the end.
+pub(crate) fn temporary_for(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -31,21 +46,13 @@ pub(crate) fn write_atomically<T>(
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir).with_context(|| {
+    builder.tempfile_in(dir).with_context(|| {
         format!(
             "cannot create a temporary file in `{}` to write `{}`",
             dir.display(),
             path.display()
         )
-    })?;
-    let value = write(tmp.as_file_mut())?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    tmp.persist(path)
-        .map_err(|err| err.error)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(value)
+    })
 }
 
 #[cfg(test)]

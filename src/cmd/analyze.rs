@@ -11,7 +11,6 @@ mod pipeline;
 mod summary;
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -25,6 +24,7 @@ use tempfile::NamedTempFile;
 use self::output::{SeriesKeys, anomalies_batch, anomalies_schema};
 use self::pipeline::Pass;
 use self::summary::Summary;
+use crate::atomic_write::temporary_for;
 use crate::cli::AnalyzeArgs;
 use crate::config::Config;
 
@@ -59,10 +59,12 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         )
     })?;
 
+    let scores_path = args.output.join("scores.parquet");
+    let anomalies_path = args.output.join("anomalies.parquet");
     let keys = SeriesKeys::new(table.layout().series_schema().clone())?;
     let mut order = ReadOrder::AsStored;
     let (scores_tmp, pass) = loop {
-        let scores_tmp = temporary(&args.output, "scores.parquet")?;
+        let scores_tmp = temporary_for(&scores_path)?;
         let file = scores_tmp
             .reopen()
             .context("cannot open the temporary scores file")?;
@@ -101,7 +103,7 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         .into());
     }
 
-    let anomalies_tmp = temporary(&args.output, "anomalies.parquet")?;
+    let anomalies_tmp = temporary_for(&anomalies_path)?;
     let intervals: Vec<(&[u8], &omen_engine::AnomalyInterval)> = reports
         .iter()
         .flat_map(|r| {
@@ -117,8 +119,6 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         &intervals,
     )?;
 
-    let scores_path = args.output.join("scores.parquet");
-    let anomalies_path = args.output.join("anomalies.parquet");
     scores_tmp
         .persist(&scores_path)
         .map_err(|err| err.error)
@@ -139,15 +139,6 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         anomalies_path.display()
     );
     Ok(())
-}
-
-/// A temporary file beside `name` in `dir`, removed unless persisted.
-fn temporary(dir: &Path, name: &str) -> Result<NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))
 }
 
 fn write_anomalies(
