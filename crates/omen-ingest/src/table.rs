@@ -43,6 +43,8 @@ pub struct MetricsTable {
     inputs: Vec<InputFile>,
     sql: Option<String>,
     layout: Layout,
+    /// The query as planned by `open`, in a one-partition session: the stored-order read.
+    stored_order: DataFrame,
 }
 
 impl MetricsTable {
@@ -55,12 +57,13 @@ impl MetricsTable {
     ) -> Result<Self> {
         let inputs = expand_inputs(patterns)?;
         let sql = sql.map(str::to_owned);
-        let frame = query(&session(1)?, &inputs, sql.as_deref()).await?;
-        let layout = Layout::detect(frame.schema().inner().clone(), options)?;
+        let stored_order = query(&session(1)?, &inputs, sql.as_deref()).await?;
+        let layout = Layout::detect(stored_order.schema().inner().clone(), options)?;
         Ok(Self {
             inputs,
             sql,
             layout,
+            stored_order,
         })
     }
 
@@ -87,12 +90,7 @@ impl MetricsTable {
     /// Run the query and stream its result in `order`.
     pub async fn stream(&self, order: ReadOrder) -> Result<SendableRecordBatchStream> {
         let stream = match order {
-            ReadOrder::AsStored => {
-                query(&session(1)?, &self.inputs, self.sql.as_deref())
-                    .await?
-                    .execute_stream()
-                    .await
-            }
+            ReadOrder::AsStored => self.stored_order.clone().execute_stream().await,
             ReadOrder::SortedBySeriesAndTime => {
                 let partitions = std::thread::available_parallelism().map_or(2, |n| n.get());
                 let frame = query(&session(partitions)?, &self.inputs, self.sql.as_deref()).await?;

@@ -17,9 +17,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
 use anyhow::{Context, Result, anyhow};
-use arrow::array::{ArrayRef, RecordBatch, UInt32Array};
-use arrow::compute::take;
-use arrow::datatypes::SchemaRef;
+use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{take, take_record_batch};
+use arrow::datatypes::{Float64Type, Int64Type, SchemaRef};
 use futures::StreamExt;
 use indicatif::ProgressBar;
 use omen_engine::{ReplayReport, SeriesReplay, Step};
@@ -191,24 +191,14 @@ async fn read_and_route(
 }
 
 fn select_rows(part: &SeriesBatch, rows: &UInt32Array) -> Result<SeriesBatch> {
-    let series = part
-        .series
-        .columns()
-        .iter()
-        .map(|c| take(c.as_ref(), rows, None))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(SeriesBatch {
-        series: RecordBatch::try_new(part.series.schema(), series)?,
+        series: take_record_batch(&part.series, rows)?,
         timestamp_ms: take(&part.timestamp_ms, rows, None)?
-            .as_any()
-            .downcast_ref()
-            .cloned()
-            .context("take changed the timestamp type")?,
+            .as_primitive::<Int64Type>()
+            .clone(),
         value: take(&part.value, rows, None)?
-            .as_any()
-            .downcast_ref()
-            .cloned()
-            .context("take changed the value type")?,
+            .as_primitive::<Float64Type>()
+            .clone(),
     })
 }
 
@@ -258,17 +248,12 @@ impl Worker {
                     }
                 }
             }
-            let series: Vec<ArrayRef> = if kept.len() == n {
-                part.series.columns().to_vec()
-            } else {
-                let kept = UInt32Array::from(kept);
+            let series = if kept.len() == n {
                 part.series
-                    .columns()
-                    .iter()
-                    .map(|c| take(c.as_ref(), &kept, None))
-                    .collect::<std::result::Result<_, _>>()?
+            } else {
+                take_record_batch(&part.series, &UInt32Array::from(kept))?
             };
-            let batch = out.into_batch(&self.schema, series)?;
+            let batch = out.into_batch(&self.schema, series.columns().to_vec())?;
             if self.output.send(batch).is_err() {
                 // The writer failed; its join reports why.
                 break;

@@ -133,9 +133,7 @@ impl Layout {
                     expected: "a column of its own",
                 });
             }
-            if !arrow::row::RowConverter::supports_fields(&[arrow::row::SortField::new(
-                field.data_type().clone(),
-            )]) {
+            if !row_encodable(field.data_type()) {
                 return Err(Error::WrongType {
                     role: "series",
                     column: field.name().clone(),
@@ -341,14 +339,15 @@ fn is_timestamp_like(data_type: &DataType) -> bool {
 fn is_identity_type(data_type: &DataType) -> bool {
     match data_type {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
-        DataType::Map(_, _) | DataType::Struct(_) => {
-            arrow::row::RowConverter::supports_fields(&[arrow::row::SortField::new(
-                data_type.clone(),
-            )])
-        }
+        DataType::Map(_, _) | DataType::Struct(_) => row_encodable(data_type),
         DataType::Dictionary(_, value) => is_identity_type(value),
         _ => false,
     }
+}
+
+/// Whether Arrow's row format can encode the type, as series keys need.
+fn row_encodable(data_type: &DataType) -> bool {
+    arrow::row::RowConverter::supports_fields(&[arrow::row::SortField::new(data_type.clone())])
 }
 
 fn timestamp_millis(column: &ArrayRef) -> Result<Int64Array> {
