@@ -80,6 +80,20 @@ pub enum Error {
         scores: usize,
     },
 
+    /// A labelled series does not have exactly one label, one score and one verdict per point.
+    #[error(
+        "labelled series has {labels} labels, {scores} scores and {verdicts} verdicts; \
+         all three must have one entry per point"
+    )]
+    LabelledLengthMismatch {
+        /// Number of ground-truth labels given.
+        labels: usize,
+        /// Number of anomaly scores given.
+        scores: usize,
+        /// Number of verdicts given.
+        verdicts: usize,
+    },
+
     /// An anomaly score is NaN or outside [0, 1]; NAB rejects such results.
     #[error("{file}: score {value} at row {row} ({timestamp}) is not in [0, 1]")]
     ScoreOutOfRange {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+pub mod labelled;
 pub mod nab;
 pub mod shop;
 
