@@ -22,6 +22,9 @@ pub(crate) enum Command {
     /// Analyse historical metrics in Parquet (through DataFusion SQL): scores, verdicts and
     /// anomaly intervals for every series, written as Parquet.
     Analyze(AnalyzeArgs),
+    /// Run SQL over Parquet metrics, with Omen's detectors as window functions
+    /// (`omen_score(value) OVER (PARTITION BY series ORDER BY ts)`).
+    Sql(SqlArgs),
     /// Evaluate the default detector on a benchmark corpus.
     #[command(subcommand)]
     Eval(EvalCommand),
@@ -164,6 +167,52 @@ pub(crate) struct AnalyzeArgs {
     /// How many of the most anomalous series the summary lists.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub(crate) top: usize,
+}
+
+/// Arguments of `omen sql`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The input files are the table `metrics`. Omen's window functions, each taking the value and
+optionally the timestamp (without it, the window's ORDER BY column is the timestamp):
+  omen_score(value)     the anomaly score in [0, 1]
+  omen_expected(value)  the expected value
+  omen_lower(value)     the lower edge of the normal band
+  omen_upper(value)     the upper edge of the normal band
+  omen_anomaly(value)   the verdict: warm and at or above the threshold (0.5 by default)
+Each window partition is one series, scored by a fresh detector from its oldest row, exactly as
+`omen analyze` scores it. A row gets NULL when its value or timestamp is NULL, its value is not
+finite or its timestamp repeats the previous row's.
+
+Examples (the query first: --input takes every path after it):
+  omen sql \\
+    \"SELECT __name__, instance, timestamp, value, omen_score(value) OVER w AS score
+     FROM metrics WINDOW w AS (PARTITION BY __name__, instance ORDER BY timestamp)
+     ORDER BY score DESC LIMIT 10\" \\
+    --input 'datasets/demo/shop/*.parquet'
+  omen sql --output anomalies.parquet \\
+    \"SELECT * FROM (SELECT *, omen_anomaly(value) OVER (PARTITION BY __name__, instance
+     ORDER BY timestamp) AS anomaly FROM metrics) WHERE anomaly\" \\
+    --input history/")]
+pub(crate) struct SqlArgs {
+    /// The query, over the table `metrics`.
+    #[arg(value_name = "QUERY")]
+    pub(crate) query: String,
+
+    /// Parquet files, globs or directories (a directory means its *.parquet files).
+    #[arg(long, short, value_name = "PATH_OR_GLOB", num_args = 1.., required = true)]
+    pub(crate) input: Vec<String>,
+
+    /// Also write every row of the result to this file: FILE.parquet or FILE.csv (atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// How many rows to print as a table on stdout (0: none).
+    #[arg(long, value_name = "N", default_value_t = 40)]
+    pub(crate) max_rows: usize,
+
+    /// A TOML file with [detector] and [verdict] settings. Default: the built-in settings.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// Arguments of `omen eval nab`.

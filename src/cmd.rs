@@ -4,6 +4,7 @@ mod analyze;
 mod datasets;
 mod detect;
 mod eval_nab;
+mod sql;
 
 use anyhow::Result;
 
@@ -14,6 +15,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
     match command {
         Command::Analyze(args) => analyze::run(&args),
         Command::Detect(args) => detect::run(&args),
+        Command::Sql(args) => sql::run(&args),
         Command::Eval(EvalCommand::Nab(args)) => eval_nab::run(&args),
         Command::Datasets(DatasetsCommand::Generate(args)) => datasets::generate(&args),
     }

@@ -113,6 +113,17 @@ impl MetricsTable {
     }
 }
 
+/// Expand and check `patterns` and register the files as the table `metrics` in a new session
+/// that uses every core, for queries of the caller's own (`omen sql`). Returns the session and
+/// the input files, sorted by path.
+pub async fn metrics_session(patterns: &[String]) -> Result<(SessionContext, Vec<InputFile>)> {
+    let inputs = expand_inputs(patterns)?;
+    let partitions = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let ctx = session(partitions)?;
+    register_inputs(&ctx, &inputs).await?;
+    Ok((ctx, inputs))
+}
+
 /// A session with `partitions` target partitions and a memory limit for sorts.
 fn session(partitions: usize) -> Result<SessionContext> {
     let runtime = RuntimeEnvBuilder::new()
@@ -127,6 +138,15 @@ fn session(partitions: usize) -> Result<SessionContext> {
 
 /// Register `inputs` as `metrics` in `ctx` and plan `sql` (everything without it).
 async fn query(ctx: &SessionContext, inputs: &[InputFile], sql: Option<&str>) -> Result<DataFrame> {
+    register_inputs(ctx, inputs).await?;
+    let sql = sql.unwrap_or("SELECT * FROM metrics");
+    ctx.sql(sql).await.map_err(|err| Error::Sql {
+        message: err.to_string(),
+    })
+}
+
+/// Register `inputs` as one table, `metrics`, in `ctx`.
+async fn register_inputs(ctx: &SessionContext, inputs: &[InputFile]) -> Result<()> {
     let paths: Vec<String> = inputs
         .iter()
         .map(|f| {
@@ -144,10 +164,7 @@ async fn query(ctx: &SessionContext, inputs: &[InputFile], sql: Option<&str>) ->
         })?;
     ctx.register_table(TABLE_NAME, files.into_view())
         .map_err(query_error)?;
-    let sql = sql.unwrap_or("SELECT * FROM metrics");
-    ctx.sql(sql).await.map_err(|err| Error::Sql {
-        message: err.to_string(),
-    })
+    Ok(())
 }
 
 fn query_error(err: datafusion::error::DataFusionError) -> Error {
