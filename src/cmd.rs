@@ -3,6 +3,7 @@
 mod analyze;
 mod datasets;
 mod detect;
+mod eval_labelled;
 mod eval_nab;
 mod sql;
 
@@ -17,6 +18,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
         Command::Detect(args) => detect::run(&args),
         Command::Sql(args) => sql::run(&args),
         Command::Eval(EvalCommand::Nab(args)) => eval_nab::run(&args),
+        Command::Eval(EvalCommand::Labelled(args)) => eval_labelled::run(&args),
         Command::Datasets(DatasetsCommand::Generate(args)) => datasets::generate(&args),
     }
 }
