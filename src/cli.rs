@@ -130,7 +130,8 @@ Output, written only when everything succeeded:
                          anomaly (score >= the verdict threshold, 0.5 by default, once warm)
   DIR/anomalies.parquet  one row per anomalous interval: series columns, start, end, peak score,
                          expected vs actual at the peak and which model said what
-and a summary with the most anomalous series on stdout.
+and a summary with the most anomalous series on stdout. With --report, an HTML page (one file,
+no external resources) charts the top series.
 
 Examples:
   omen analyze --input datasets/demo/*.parquet --output out/
@@ -167,9 +168,14 @@ pub(crate) struct AnalyzeArgs {
     #[arg(long = "series-column", value_name = "NAME")]
     pub(crate) series_columns: Vec<String>,
 
-    /// How many of the most anomalous series the summary lists.
+    /// How many of the most anomalous series the summary lists (and the report charts).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub(crate) top: usize,
+
+    /// Also write an HTML page with a chart of each top series: value, normal band, expected
+    /// value, anomalies, and a table of the intervals with their explanations.
+    #[arg(long, value_name = "FILE.html")]
+    pub(crate) report: Option<PathBuf>,
 }
 
 /// Arguments of `omen sql`.

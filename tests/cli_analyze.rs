@@ -333,7 +333,8 @@ fn an_injected_spike_becomes_an_explained_anomaly_interval() {
     let spike_ms = rows[spike_at].2;
     let input = dir.path().join("latency.parquet");
     write_long(&input, &rows);
-    let (run, out) = analyze(&dir, &[input], &[]);
+    let report = dir.path().join("report.html");
+    let (run, out) = analyze(&dir, &[input], &["--report", report.to_str().unwrap()]);
     assert!(run.success, "{}", run.stderr);
     let batches = read_parquet(&out.join("anomalies.parquet"));
     let mut found = false;
@@ -378,6 +379,30 @@ fn an_injected_spike_becomes_an_explained_anomaly_interval() {
         "{}",
         run.stdout
     );
+
+    // The report charts the one series, names it as Prometheus does and explains the spike.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("<svg").count(), 1, "one chart");
+    assert!(
+        html.contains("http_request_duration_seconds_p95{instance=&quot;shop-001&quot;}"),
+        "series title missing"
+    );
+    assert!(
+        html.contains("value 30 above the band"),
+        "explanation missing"
+    );
+    assert!(!html.contains("NaN"));
+}
+
+/// A report path inside the output directory `analyze` uses, so that the no-output check
+/// covers it too.
+fn out_report(dir: &TempDir) -> String {
+    dir.path()
+        .join("out")
+        .join("report.html")
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Files in `dir`, or none when it does not exist.
@@ -477,6 +502,9 @@ fn bad_input_is_named_and_leaves_no_output() {
     ];
     for (name, inputs, extra, wants) in cases {
         let case_dir = TempDir::new().unwrap();
+        let report = out_report(&case_dir);
+        let mut extra = extra;
+        extra.extend(["--report", &report]);
         let (run, out) = analyze(&case_dir, &inputs, &extra);
         assert!(!run.success, "{name}: succeeded\n{}", run.stdout);
         for want in wants {

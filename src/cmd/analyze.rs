@@ -8,6 +8,7 @@
 
 mod output;
 mod pipeline;
+mod report;
 mod summary;
 
 use std::io::IsTerminal;
@@ -118,6 +119,22 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         table.layout().series_schema(),
         &intervals,
     )?;
+    let summary = Summary::new(&reports, &keys, args.top)?;
+    if let Some(path) = &args.report {
+        let facts = report::RunFacts {
+            inputs: &args.input,
+            sql: args.sql.as_deref(),
+            summary: &summary,
+        };
+        report::write_report(
+            path,
+            scores_tmp.path(),
+            &keys,
+            table.layout().series_schema().fields().len(),
+            &intervals,
+            &facts,
+        )?;
+    }
 
     scores_tmp
         .persist(&scores_path)
@@ -128,7 +145,6 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         .map_err(|err| err.error)
         .with_context(|| format!("cannot write `{}`", anomalies_path.display()))?;
 
-    let summary = Summary::new(&reports, &keys, args.top)?;
     print!(
         "{}",
         summary.render(rows_read, rows_written, null_timestamps, started.elapsed())
@@ -138,6 +154,9 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         scores_path.display(),
         anomalies_path.display()
     );
+    if let Some(path) = &args.report {
+        println!("wrote the report {}", path.display());
+    }
     Ok(())
 }
 

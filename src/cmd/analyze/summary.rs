@@ -11,9 +11,12 @@ use super::output::SeriesKeys;
 
 /// One line of the top-series table.
 #[derive(Debug)]
-struct TopSeries {
-    name: String,
-    peak_score: f64,
+pub(crate) struct TopSeries {
+    /// The series key, as the pipeline made it.
+    pub(crate) key: Box<[u8]>,
+    /// `name=value, ...`.
+    pub(crate) name: String,
+    pub(crate) peak_score: f64,
     intervals: usize,
     anomalous_points: u64,
     points: u64,
@@ -74,6 +77,7 @@ impl Summary {
             .into_iter()
             .zip(names)
             .map(|((s, intervals), name)| TopSeries {
+                key: s.key.clone(),
                 name,
                 peak_score: s.peak_score,
                 intervals,
@@ -82,6 +86,36 @@ impl Summary {
             })
             .collect();
         Ok(summary)
+    }
+
+    /// The most anomalous series, highest peak score first.
+    pub(crate) fn top(&self) -> &[TopSeries] {
+        &self.top
+    }
+
+    /// Series analysed.
+    pub(crate) fn series(&self) -> usize {
+        self.series
+    }
+
+    /// Points scored.
+    pub(crate) fn points(&self) -> u64 {
+        self.points
+    }
+
+    /// Series with at least one anomaly interval.
+    pub(crate) fn anomalous_series(&self) -> usize {
+        self.anomalous_series
+    }
+
+    /// Points judged anomalous.
+    pub(crate) fn anomalous_points(&self) -> u64 {
+        self.anomalous_points
+    }
+
+    /// Anomaly intervals.
+    pub(crate) fn intervals(&self) -> usize {
+        self.intervals
     }
 
     /// The summary as text, ending with a newline.

@@ -1,0 +1,176 @@
+//! `--report FILE.html`: the top series' charts, drawn by `omen-report` from the scores just
+//! written.
+//!
+//! The scores file is read back once and only the rows of the top series are kept, so memory
+//! is the top series' samples, not the input's.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{Float64Type, TimestampMillisecondType};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use omen_engine::AnomalyInterval;
+use omen_report::{IntervalMark, Report, SeriesChart};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::output::SeriesKeys;
+use super::summary::Summary;
+use crate::atomic_write::write_atomically;
+
+/// What the page says about the run, beside the charts.
+pub(crate) struct RunFacts<'a> {
+    pub(crate) inputs: &'a [String],
+    pub(crate) sql: Option<&'a str>,
+    pub(crate) summary: &'a Summary,
+}
+
+/// Write the report to `path` (atomically): one chart per top series of `facts.summary`, from
+/// the scores in `scores` (a scores.parquet with `series_columns` leading columns).
+pub(crate) fn write_report(
+    path: &Path,
+    scores: &Path,
+    keys: &SeriesKeys,
+    series_columns: usize,
+    intervals: &[(&[u8], &AnomalyInterval)],
+    facts: &RunFacts<'_>,
+) -> Result<()> {
+    let top = facts.summary.top();
+    let titles = prometheus_names(keys, top.iter().map(|t| &*t.key))?;
+    let mut charts: Vec<SeriesChart> = top
+        .iter()
+        .zip(titles)
+        .map(|(t, title)| SeriesChart {
+            title,
+            peak_score: t.peak_score,
+            ..SeriesChart::default()
+        })
+        .collect();
+    let index: HashMap<&[u8], usize> = top
+        .iter()
+        .enumerate()
+        .map(|(at, t)| (&*t.key, at))
+        .collect();
+
+    if !index.is_empty() {
+        read_top_series(scores, keys, series_columns, &index, &mut charts)?;
+    }
+    for (key, interval) in intervals {
+        if let Some(&at) = index.get(key) {
+            charts[at].intervals.push(IntervalMark {
+                start_ms: interval.start_ms,
+                end_ms: interval.end_ms,
+                peak_ms: interval.peak_ms,
+                peak_score: interval.peak.score,
+                explanation: interval.explanation(),
+            });
+        }
+    }
+    for chart in &mut charts {
+        chart.intervals.sort_by_key(|i| i.start_ms);
+    }
+
+    let summary = facts.summary;
+    let mut rows = vec![
+        ("input".to_owned(), facts.inputs.join(" ")),
+        ("series analysed".to_owned(), summary.series().to_string()),
+        ("points".to_owned(), summary.points().to_string()),
+        (
+            "series with anomalies".to_owned(),
+            summary.anomalous_series().to_string(),
+        ),
+        (
+            "anomalous points".to_owned(),
+            summary.anomalous_points().to_string(),
+        ),
+        ("intervals".to_owned(), summary.intervals().to_string()),
+    ];
+    if let Some(sql) = facts.sql {
+        rows.insert(1, ("query".to_owned(), sql.to_owned()));
+    }
+    let report = Report {
+        title: "Omen analysis".to_owned(),
+        summary: rows,
+        charts,
+    };
+    write_atomically(path, |file| {
+        omen_report::write_html(&report, std::io::BufWriter::new(file))
+            .with_context(|| format!("cannot write the report `{}`", path.display()))
+    })
+}
+
+/// Series names as Prometheus writes them: `name{label="value", ...}`, the name from a
+/// `__name__` column when there is one.
+fn prometheus_names<'a>(
+    keys: &SeriesKeys,
+    series: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Vec<String>> {
+    let series: Vec<&[u8]> = series.into_iter().collect();
+    let columns = keys.decode(series.iter().copied())?;
+    let options = FormatOptions::default().with_null("");
+    let formatters = columns
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .context("cannot format series columns")?;
+    let schema = keys.schema();
+    Ok((0..series.len())
+        .map(|row| {
+            let mut name = String::new();
+            let mut labels = Vec::new();
+            for (field, value) in schema.fields().iter().zip(&formatters) {
+                let value = value.value(row).to_string();
+                if field.name() == "__name__" {
+                    name = value;
+                } else {
+                    labels.push(format!("{}={value:?}", field.name()));
+                }
+            }
+            format!("{name}{{{}}}", labels.join(", "))
+        })
+        .collect())
+}
+
+/// Fill `charts` with the samples of the series in `index`, read from `scores`.
+fn read_top_series(
+    scores: &Path,
+    keys: &SeriesKeys,
+    series_columns: usize,
+    index: &HashMap<&[u8], usize>,
+    charts: &mut [SeriesChart],
+) -> Result<()> {
+    let file = File::open(scores).context("cannot read the scores back for the report")?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .context("cannot read the scores back for the report")?;
+    for batch in reader {
+        let batch = batch.context("cannot read the scores back for the report")?;
+        let columns = batch.columns();
+        let rows = keys.encode(&columns[..series_columns])?;
+        let number = |at: usize| columns[series_columns + at].as_primitive::<Float64Type>();
+        let timestamp = columns[series_columns].as_primitive::<TimestampMillisecondType>();
+        let (value, expected, lower, upper) = (number(1), number(3), number(4), number(5));
+        let anomaly = columns[series_columns + 6].as_boolean();
+        for row in 0..batch.num_rows() {
+            let key: &[u8] = match &rows {
+                Some(rows) => rows.row(row).data(),
+                None => &[],
+            };
+            let Some(&at) = index.get(key) else {
+                continue;
+            };
+            let chart = &mut charts[at];
+            chart.timestamps_ms.push(timestamp.value(row));
+            chart.values.push(value.value(row));
+            chart.expected.push(expected.value(row));
+            chart.lower.push(lower.value(row));
+            chart.upper.push(upper.value(row));
+            chart
+                .anomaly
+                .push(anomaly.is_valid(row) && anomaly.value(row));
+        }
+    }
+    Ok(())
+}
