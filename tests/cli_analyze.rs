@@ -17,6 +17,8 @@ use omen_detect::{Ensemble, EnsembleConfig};
 use omen_eval::shop::{HistoryOptions, generate_series};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
 use support::omen;
 use tempfile::TempDir;
 
@@ -48,6 +50,10 @@ fn shop_rows() -> Rows {
 }
 
 fn write_long(path: &Path, rows: &Rows) {
+    write_batch(path, long_batch(rows));
+}
+
+fn long_batch(rows: &Rows) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("__name__", DataType::Utf8, false),
         Field::new("instance", DataType::Utf8, false),
@@ -66,12 +72,16 @@ fn write_long(path: &Path, rows: &Rows) {
         )),
         Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.3))),
     ];
-    write_batch(path, RecordBatch::try_new(schema, columns).unwrap());
+    RecordBatch::try_new(schema, columns).unwrap()
 }
 
 fn write_batch(path: &Path, batch: RecordBatch) {
+    write_batch_with(path, batch, None);
+}
+
+fn write_batch_with(path: &Path, batch: RecordBatch, props: Option<WriterProperties>) {
     let mut writer =
-        ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
+        ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), props).unwrap();
     // Small batches, so that the reader sees many and the routing is exercised.
     for offset in (0..batch.num_rows()).step_by(1000) {
         writer
@@ -422,6 +432,21 @@ fn bad_input_is_named_and_leaves_no_output() {
     write_long(&good, &shop_rows()[..300].to_vec());
     let corrupt = dir.path().join("corrupt.parquet");
     std::fs::write(&corrupt, b"PAR1 this is not really parquet").unwrap();
+    // A readable footer over a corrupt middle: found only when the pages are decoded. Many
+    // small pages, so that the damage hits page headers: without page checksums, damaged
+    // values inside a page decode as other numbers and nothing can tell.
+    let corrupt_page = dir.path().join("corrupt_page.parquet");
+    let snappy = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_dictionary_enabled(false)
+        .set_write_batch_size(64)
+        .set_data_page_size_limit(512)
+        .build();
+    write_batch_with(&corrupt_page, long_batch(&shop_rows()), Some(snappy));
+    let mut bytes = std::fs::read(&corrupt_page).unwrap();
+    let n = bytes.len();
+    bytes[n * 2 / 5..n * 3 / 5].fill(0xA5);
+    std::fs::write(&corrupt_page, bytes).unwrap();
     let no_ts = dir.path().join("no_ts.parquet");
     write_batch(
         &no_ts,
@@ -467,6 +492,15 @@ fn bad_input_is_named_and_leaves_no_output() {
             vec![format!(
                 "`{}` is not a readable Parquet file",
                 corrupt.display()
+            )],
+        ),
+        (
+            "corrupt page mid-file",
+            vec![good.clone(), corrupt_page.clone()],
+            vec![],
+            vec![format!(
+                "`{}` is not a readable Parquet file",
+                corrupt_page.display()
             )],
         ),
         (

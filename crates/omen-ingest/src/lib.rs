@@ -10,6 +10,6 @@ pub use crate::csv::{CsvOptions, CsvReader, CsvRow, CsvSeries, ReadStats, read_a
 pub use crate::error::{Error, Result};
 pub use crate::table::{
     InputFile, Layout, LayoutKind, MetricsTable, ReadOrder, SORT_MEMORY_LIMIT, SeriesBatch,
-    TABLE_NAME, TableOptions, WIDE_SERIES_COLUMN, expand_inputs, metrics_session,
+    TABLE_NAME, TableOptions, WIDE_SERIES_COLUMN, expand_inputs, find_unreadable, metrics_session,
 };
 pub use crate::timestamp::{EPOCH_MILLIS_THRESHOLD, parse_timestamp_ms};

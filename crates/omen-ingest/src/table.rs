@@ -14,7 +14,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionConfig, SessionContext, col};
 
-pub use inputs::{InputFile, expand_inputs};
+pub use inputs::{InputFile, expand_inputs, find_unreadable};
 pub use layout::{Layout, LayoutKind, SeriesBatch, TableOptions, WIDE_SERIES_COLUMN};
 
 use crate::{Error, Result};
