@@ -60,6 +60,18 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         )
     })?;
 
+    // Found out now, not after the whole input has been scored.
+    if let Some(parent) = args.report.as_deref().and_then(std::path::Path::parent)
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).with_context(|| {
+            format!(
+                "cannot create the report's directory `{}`",
+                parent.display()
+            )
+        })?;
+    }
+
     let scores_path = args.output.join("scores.parquet");
     let anomalies_path = args.output.join("anomalies.parquet");
     let keys = SeriesKeys::new(table.layout().series_schema().clone())?;
