@@ -25,7 +25,7 @@ pub(crate) enum Command {
     /// Run SQL over Parquet metrics, with Omen's detectors as window functions
     /// (`omen_score(value) OVER (PARTITION BY series ORDER BY ts)`).
     Sql(SqlArgs),
-    /// Evaluate the default detector on a benchmark corpus.
+    /// Evaluate the detector: on the NAB corpus, or on any labelled Parquet or CSV file.
     #[command(subcommand)]
     Eval(EvalCommand),
     /// Make data sets to try Omen on.
