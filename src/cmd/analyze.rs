@@ -3,8 +3,9 @@
 //!
 //! Steps: open the inputs as the DataFusion table `metrics` and find the layout of the query's
 //! result; read it in stored order through the [pipeline]; if a series went back in time,
-//! read it again sorted; then write the anomaly intervals and print the summary. Both output
-//! files go through temporary names and are renamed into place only at the end.
+//! read it again sorted; then write the anomaly intervals (and the report) and print the
+//! summary. Every output file goes through a temporary name and is renamed into place only at
+//! the end.
 
 mod output;
 mod pipeline;
@@ -132,21 +133,24 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         &intervals,
     )?;
     let summary = Summary::new(&reports, &keys, args.top)?;
-    if let Some(path) = &args.report {
-        let facts = report::RunFacts {
-            inputs: &args.input,
-            sql: args.sql.as_deref(),
-            summary: &summary,
-        };
-        report::write_report(
-            path,
-            scores_tmp.path(),
-            &keys,
-            table.layout().series_schema().fields().len(),
-            &intervals,
-            &facts,
-        )?;
-    }
+    let report_tmp = match &args.report {
+        Some(path) => {
+            let facts = report::RunFacts {
+                inputs: &args.input,
+                sql: args.sql.as_deref(),
+                summary: &summary,
+            };
+            Some(report::write_report(
+                path,
+                scores_tmp.path(),
+                &keys,
+                table.layout().series_schema().fields().len(),
+                &intervals,
+                &facts,
+            )?)
+        }
+        None => None,
+    };
 
     scores_tmp
         .persist(&scores_path)
@@ -156,6 +160,11 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         .persist(&anomalies_path)
         .map_err(|err| err.error)
         .with_context(|| format!("cannot write `{}`", anomalies_path.display()))?;
+    if let (Some(tmp), Some(path)) = (report_tmp, &args.report) {
+        tmp.persist(path)
+            .map_err(|err| err.error)
+            .with_context(|| format!("cannot write the report `{}`", path.display()))?;
+    }
 
     print!(
         "{}",

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -15,10 +16,11 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use omen_engine::AnomalyInterval;
 use omen_report::{IntervalMark, Report, SeriesChart};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use tempfile::NamedTempFile;
 
 use super::output::SeriesKeys;
 use super::summary::Summary;
-use crate::atomic_write::write_atomically;
+use crate::atomic_write::temporary_for;
 
 /// What the page says about the run, beside the charts.
 pub(crate) struct RunFacts<'a> {
@@ -27,8 +29,9 @@ pub(crate) struct RunFacts<'a> {
     pub(crate) summary: &'a Summary,
 }
 
-/// Write the report to `path` (atomically): one chart per top series of `facts.summary`, from
-/// the scores in `scores` (a scores.parquet with `series_columns` leading columns).
+/// Write the report into a temporary file beside `path`, for the caller to rename into place
+/// with the other outputs: one chart per top series of `facts.summary`, from the scores in
+/// `scores` (a scores.parquet with `series_columns` leading columns).
 pub(crate) fn write_report(
     path: &Path,
     scores: &Path,
@@ -36,7 +39,7 @@ pub(crate) fn write_report(
     series_columns: usize,
     intervals: &[(&[u8], &AnomalyInterval)],
     facts: &RunFacts<'_>,
-) -> Result<()> {
+) -> Result<NamedTempFile> {
     let top = facts.summary.top();
     let titles = prometheus_names(keys, top.iter().map(|t| &*t.key))?;
     let mut charts: Vec<SeriesChart> = top
@@ -95,10 +98,14 @@ pub(crate) fn write_report(
         summary: rows,
         charts,
     };
-    write_atomically(path, |file| {
-        omen_report::write_html(&report, std::io::BufWriter::new(file))
-            .with_context(|| format!("cannot write the report `{}`", path.display()))
-    })
+    let context = || format!("cannot write the report `{}`", path.display());
+    let file = temporary_for(path)?;
+    let mut out = std::io::BufWriter::new(file.as_file());
+    omen_report::write_html(&report, &mut out).with_context(context)?;
+    out.flush().with_context(context)?;
+    drop(out);
+    file.as_file().sync_all().with_context(context)?;
+    Ok(file)
 }
 
 /// Series names as Prometheus writes them: `name{label="value", ...}`, the name from a
