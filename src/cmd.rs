@@ -5,9 +5,10 @@ mod datasets;
 mod detect;
 mod eval_labelled;
 mod eval_nab;
+mod series_keys;
 mod sql;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::{Command, DatasetsCommand, EvalCommand};
 
@@ -21,4 +22,12 @@ pub(crate) fn run(command: Command) -> Result<()> {
         Command::Eval(EvalCommand::Labelled(args)) => eval_labelled::run(&args),
         Command::Datasets(DatasetsCommand::Generate(args)) => datasets::generate(&args),
     }
+}
+
+/// The async runtime that the commands reading through DataFusion run on.
+fn async_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

@@ -23,20 +23,18 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use tempfile::NamedTempFile;
 
-use self::output::{SeriesKeys, anomalies_batch, anomalies_schema};
+use self::output::{anomalies_batch, anomalies_schema};
 use self::pipeline::Pass;
 use self::summary::Summary;
 use crate::atomic_write::temporary_for;
 use crate::cli::AnalyzeArgs;
+use crate::cmd::series_keys::SeriesKeys;
 use crate::config::Config;
 
 /// Run `omen analyze`.
 pub(crate) fn run(args: &AnalyzeArgs) -> Result<()> {
     let config = Config::load(args.config.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::async_runtime()?;
     runtime.block_on(analyze(args, &config))
 }
 

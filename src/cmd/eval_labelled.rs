@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::thread;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use omen_engine::{SeriesReplay, Step};
 use omen_eval::labelled::{LabelledReport, LabelledSeries, Metrics, evaluate};
 use serde::Serialize;
@@ -41,10 +41,7 @@ struct JsonReport<'a> {
 pub(crate) fn run(args: &EvalLabelledArgs) -> Result<()> {
     let started = Instant::now();
     let config = Config::load(args.config.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::async_runtime()?;
     let (series, stats) = runtime.block_on(read::read(args))?;
     if series.is_empty() {
         anyhow::bail!("`{}` has no rows to evaluate", args.input);

@@ -26,10 +26,7 @@ use crate::config::Config;
 pub(crate) fn run(args: &SqlArgs) -> Result<()> {
     let config = Config::load(args.config.as_deref())?;
     let format = args.output.as_deref().map(OutputFormat::of).transpose()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::async_runtime()?;
     runtime.block_on(query(args, &config, format))
 }
 

@@ -10,9 +10,7 @@ use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::function::{
     PartitionEvaluatorArgs, WindowFunctionSimplification, WindowUDFFieldArgs,
 };
-use datafusion::logical_expr::{
-    Expr, PartitionEvaluator, Signature, SortExpr, Volatility, WindowUDFImpl,
-};
+use datafusion::logical_expr::{Expr, PartitionEvaluator, Signature, Volatility, WindowUDFImpl};
 use omen_detect::EnsembleConfig;
 use omen_engine::VerdictConfig;
 
@@ -172,7 +170,7 @@ impl WindowUDFImpl for DetectorWindow {
                          {name}(value) OVER (PARTITION BY series ORDER BY ts)"
                     );
                 };
-                function.params.args.push(order_column(&name, first)?);
+                function.params.args.push(first.expr.clone());
             }
             if let Some(first) = function.params.order_by.first()
                 && !first.asc
@@ -199,14 +197,4 @@ fn timestamp_type(name: &str, given: &DataType) -> Result<DataType> {
              got {other}"
         ),
     }
-}
-
-fn order_column(name: &str, sort: &SortExpr) -> Result<Expr> {
-    if !sort.asc {
-        return plan_err!(
-            "{name} reads each partition from the oldest row: \
-             order the window ascending (ORDER BY ts, not ORDER BY ts DESC)"
-        );
-    }
-    Ok(sort.expr.clone())
 }

@@ -7,10 +7,10 @@ use arrow::array::{
     ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
     UInt64Array,
 };
-use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use arrow::row::{RowConverter, SortField};
 use omen_engine::AnomalyInterval;
+
+use crate::cmd::series_keys::SeriesKeys;
 
 /// The type of every timestamp Omen writes: Unix milliseconds, UTC.
 pub(crate) fn timestamp_type() -> DataType {
@@ -48,104 +48,6 @@ pub(crate) fn anomalies_schema(series: &Schema) -> SchemaRef {
         Field::new("explanation", DataType::Utf8, false),
     ]);
     Arc::new(Schema::new(fields))
-}
-
-/// Series keys (row-format bytes) back into columns of the series schema.
-#[derive(Debug)]
-pub(crate) struct SeriesKeys {
-    schema: SchemaRef,
-    converter: Option<RowConverter>,
-}
-
-impl SeriesKeys {
-    /// Keys for the series columns of `schema`; none at all when it has no columns.
-    pub(crate) fn new(schema: SchemaRef) -> Result<Self> {
-        let converter = if schema.fields().is_empty() {
-            None
-        } else {
-            let fields = schema
-                .fields()
-                .iter()
-                .map(|f| SortField::new(f.data_type().clone()))
-                .collect();
-            Some(RowConverter::new(fields).context("cannot key the series columns")?)
-        };
-        Ok(Self { schema, converter })
-    }
-
-    /// The series columns' schema.
-    pub(crate) fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    /// The key of each row of `columns` (the series columns of one batch), as one `Rows`.
-    pub(crate) fn encode(&self, columns: &[ArrayRef]) -> Result<Option<arrow::row::Rows>> {
-        match &self.converter {
-            None => Ok(None),
-            Some(converter) => Ok(Some(
-                converter
-                    .convert_columns(columns)
-                    .context("cannot key the series columns")?,
-            )),
-        }
-    }
-
-    /// Columns of the series schema holding the series of each key, in order.
-    pub(crate) fn decode<'a>(
-        &self,
-        keys: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Result<Vec<ArrayRef>> {
-        let Some(converter) = &self.converter else {
-            return Ok(Vec::new());
-        };
-        let parser = converter.parser();
-        let rows: Vec<_> = keys.into_iter().map(|k| parser.parse(k)).collect();
-        let columns = converter
-            .convert_rows(rows)
-            .context("cannot decode series keys")?;
-        // The row format stores a dictionary's values, not its keys: restore the input's types.
-        columns
-            .into_iter()
-            .zip(self.schema.fields())
-            .map(|(column, field)| {
-                if column.data_type() == field.data_type() {
-                    Ok(column)
-                } else {
-                    cast(&column, field.data_type())
-                        .context("cannot restore a series column's type")
-                }
-            })
-            .collect()
-    }
-
-    /// `name=value, name=value` for each key, for people.
-    pub(crate) fn describe<'a>(
-        &self,
-        keys: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Result<Vec<String>> {
-        let keys: Vec<&[u8]> = keys.into_iter().collect();
-        if self.converter.is_none() {
-            return Ok(vec!["(the only series)".to_owned(); keys.len()]);
-        }
-        let columns = self.decode(keys.iter().copied())?;
-        let options = arrow::util::display::FormatOptions::default().with_null("null");
-        let formatters = columns
-            .iter()
-            .map(|c| arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .context("cannot format series columns")?;
-        Ok((0..keys.len())
-            .map(|row| {
-                self.schema
-                    .fields()
-                    .iter()
-                    .zip(&formatters)
-                    .map(|(field, fmt)| format!("{}={}", field.name(), fmt.value(row)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .collect())
-    }
 }
 
 /// One `anomalies.parquet` batch from intervals and the keys of their series.

@@ -29,7 +29,8 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 
-use super::output::{ScoreColumns, SeriesKeys, scores_schema};
+use super::output::{ScoreColumns, scores_schema};
+use crate::cmd::series_keys::SeriesKeys;
 use crate::config::Config;
 
 /// Batches in flight per channel.

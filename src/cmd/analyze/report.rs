@@ -12,15 +12,14 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, TimestampMillisecondType};
-use arrow::util::display::{ArrayFormatter, FormatOptions};
 use omen_engine::AnomalyInterval;
 use omen_report::{IntervalMark, Report, SeriesChart};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tempfile::NamedTempFile;
 
-use super::output::SeriesKeys;
 use super::summary::Summary;
 use crate::atomic_write::temporary_for;
+use crate::cmd::series_keys::SeriesKeys;
 
 /// What the page says about the run, beside the charts.
 pub(crate) struct RunFacts<'a> {
@@ -114,28 +113,20 @@ fn prometheus_names<'a>(
     keys: &SeriesKeys,
     series: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<Vec<String>> {
-    let series: Vec<&[u8]> = series.into_iter().collect();
-    let columns = keys.decode(series.iter().copied())?;
-    let options = FormatOptions::default().with_null("");
-    let formatters = columns
-        .iter()
-        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .context("cannot format series columns")?;
-    let schema = keys.schema();
-    Ok((0..series.len())
-        .map(|row| {
+    Ok(keys
+        .labels(series, "")?
+        .into_iter()
+        .map(|labels| {
             let mut name = String::new();
-            let mut labels = Vec::new();
-            for (field, value) in schema.fields().iter().zip(&formatters) {
-                let value = value.value(row).to_string();
-                if field.name() == "__name__" {
+            let mut rest = Vec::new();
+            for (label, value) in labels {
+                if label == "__name__" {
                     name = value;
                 } else {
-                    labels.push(format!("{}={value:?}", field.name()));
+                    rest.push(format!("{label}={value:?}"));
                 }
             }
-            format!("{name}{{{}}}", labels.join(", "))
+            format!("{name}{{{}}}", rest.join(", "))
         })
         .collect())
 }

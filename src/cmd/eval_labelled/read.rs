@@ -14,17 +14,18 @@ use anyhow::{Context, Result, bail};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::compute::{cast, filter, is_not_null};
 use arrow::datatypes::DataType;
-use arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::StreamExt;
 use omen_ingest::{LayoutKind, MetricsTable, ReadOrder, TableOptions, parse_timestamp_ms};
 
 use crate::cli::EvalLabelledArgs;
+use crate::cmd::series_keys::SeriesKeys;
 
 /// One series' rows, in time order.
 #[derive(Debug, Default)]
 pub(super) struct SeriesRows {
-    /// The series' identity, `column=value, ...`.
+    /// The series' identity: its key while reading, then `column=value, ...`.
     pub(super) name: String,
+    key: Box<[u8]>,
     pub(super) timestamp_ms: Vec<i64>,
     pub(super) value: Vec<f64>,
     pub(super) label: Vec<bool>,
@@ -41,19 +42,19 @@ pub(super) struct ReadStats {
 /// Rows as read, grouped by series in the order series were first seen.
 #[derive(Default)]
 struct Grouped {
-    index: HashMap<String, usize>,
+    index: HashMap<Box<[u8]>, usize>,
     series: Vec<SeriesRows>,
     stats: ReadStats,
 }
 
 impl Grouped {
-    fn push(&mut self, name: &str, timestamp_ms: i64, value: f64, label: bool) {
-        let at = match self.index.get(name) {
+    fn push(&mut self, key: &[u8], timestamp_ms: i64, value: f64, label: bool) {
+        let at = match self.index.get(key) {
             Some(&at) => at,
             None => {
-                self.index.insert(name.to_owned(), self.series.len());
+                self.index.insert(key.into(), self.series.len());
                 self.series.push(SeriesRows {
-                    name: name.to_owned(),
+                    key: key.into(),
                     ..SeriesRows::default()
                 });
                 self.series.len() - 1
@@ -74,6 +75,7 @@ impl Grouped {
             order.sort_by_key(|&i| series.timestamp_ms[i]);
             let mut sorted = SeriesRows {
                 name: std::mem::take(&mut series.name),
+                key: std::mem::take(&mut series.key),
                 ..SeriesRows::default()
             };
             for i in order {
@@ -152,23 +154,28 @@ async fn read_parquet(args: &EvalLabelledArgs) -> Result<Grouped> {
     }
 
     let mut grouped = Grouped::default();
+    let keys = SeriesKeys::new(layout.series_schema().clone())?;
     let mut stream = table.stream(ReadOrder::AsStored).await?;
-    let format = FormatOptions::default();
     while let Some(batch) = stream.next().await {
         let batch = batch.with_context(|| format!("cannot read `{}`", args.input))?;
         let labels = labels_of(&batch, layout.timestamp, label)?;
         let (parts, null_timestamps) = layout.normalise(&batch)?;
         grouped.stats.null_timestamps += null_timestamps;
         let part = &parts[0];
-        let names = series_names(&part.series, &format)?;
-        for (row, name) in names.iter().enumerate() {
+        let rows = keys.encode(part.series.columns())?;
+        for (row, &label) in labels.iter().enumerate() {
+            let key = rows.as_ref().map_or(&[][..], |r| r.row(row).data());
             grouped.push(
-                name,
+                key,
                 part.timestamp_ms.value(row),
                 part.value.value(row),
-                labels[row],
+                label,
             );
         }
+    }
+    let names = keys.describe(grouped.series.iter().map(|s| &*s.key))?;
+    for (series, name) in grouped.series.iter_mut().zip(names) {
+        series.name = name;
     }
     Ok(grouped)
 }
@@ -185,26 +192,6 @@ fn labels_of(batch: &RecordBatch, timestamp: usize, label: usize) -> Result<Vec<
     let column = column.as_boolean();
     Ok((0..column.len())
         .map(|i| column.is_valid(i) && column.value(i))
-        .collect())
-}
-
-/// Each row's series identity, `column=value, ...`.
-fn series_names(series: &RecordBatch, format: &FormatOptions) -> Result<Vec<String>> {
-    let formatters = series
-        .columns()
-        .iter()
-        .map(|c| ArrayFormatter::try_new(c.as_ref(), format))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let schema = series.schema();
-    Ok((0..series.num_rows())
-        .map(|row| {
-            formatters
-                .iter()
-                .zip(schema.fields())
-                .map(|(f, field)| format!("{}={}", field.name(), f.value(row)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
         .collect())
 }
 
@@ -291,7 +278,10 @@ fn read_csv(args: &EvalLabelledArgs) -> Result<Grouped> {
             name.push('=');
             name.push_str(field(at));
         }
-        grouped.push(&name, ts, value, label);
+        grouped.push(name.as_bytes(), ts, value, label);
+    }
+    for series in &mut grouped.series {
+        series.name = String::from_utf8_lossy(&series.key).into_owned();
     }
     Ok(grouped)
 }
