@@ -16,10 +16,9 @@ use omen_core::{Detector, Sample, Status};
 use omen_detect::{Ensemble, EnsembleConfig};
 use omen_eval::shop::{HistoryOptions, generate_series};
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use support::omen;
+use support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 /// Rows of a long table: (metric name, instance, timestamp ms, value).
@@ -89,15 +88,6 @@ fn write_batch_with(path: &Path, batch: RecordBatch, props: Option<WriterPropert
             .unwrap();
     }
     writer.close().unwrap();
-}
-
-fn read_parquet(path: &Path) -> Vec<RecordBatch> {
-    ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(|b| b.unwrap())
-        .collect()
 }
 
 /// scores.parquet as (series name, instance) -> [(timestamp, value, score, expected, anomaly)].
@@ -559,20 +549,7 @@ fn bad_input_is_named_and_leaves_no_output() {
 #[test]
 fn a_glob_over_generated_files_and_the_label_column_is_not_a_series() {
     let dir = TempDir::new().unwrap();
-    let data = dir.path().join("data");
-    let run = omen([
-        "datasets",
-        "generate",
-        "--out",
-        data.to_str().unwrap(),
-        "--series",
-        "7",
-        "--days",
-        "8",
-        "--step-seconds",
-        "300",
-    ]);
-    assert!(run.success, "{}", run.stderr);
+    let data = generate_shop(dir.path(), 7, 8);
     assert!(data.join("metrics-00000.parquet").exists());
     let incidents = std::fs::read_to_string(data.join("incidents.csv")).unwrap();
     assert!(

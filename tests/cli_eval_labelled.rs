@@ -4,7 +4,6 @@
 mod support;
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::Path;
 
 use arrow::array::{AsArray, RecordBatch};
@@ -13,9 +12,8 @@ use arrow::datatypes::{DataType, Int64Type};
 use omen_detect::EnsembleConfig;
 use omen_engine::{SeriesReplay, Step, VerdictConfig};
 use omen_eval::labelled::{LabelledSeries, evaluate};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
-use support::omen;
+use support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 const MINUTE_S: i64 = 60;
@@ -126,15 +124,6 @@ fn csv_figures_equal_the_engine_replay_scored_by_omen_eval() {
     assert_eq!(got["event"]["caught_segments"], 4, "{got:#}");
 }
 
-fn read_parquet(path: &Path) -> Vec<RecordBatch> {
-    ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
 /// (name, instance, ms) -> the boolean column `column`.
 fn flags(batches: &[RecordBatch], column: &str) -> HashMap<(String, String, i64), bool> {
     let mut out = HashMap::new();
@@ -160,20 +149,7 @@ fn flags(batches: &[RecordBatch], column: &str) -> HashMap<(String, String, i64)
 #[test]
 fn parquet_point_counts_equal_omen_analyze_verdicts_against_the_labels() {
     let dir = TempDir::new().unwrap();
-    let data = dir.path().join("data");
-    let run = omen([
-        "datasets",
-        "generate",
-        "--out",
-        data.to_str().unwrap(),
-        "--series",
-        "7",
-        "--days",
-        "8",
-        "--step-seconds",
-        "300",
-    ]);
-    assert!(run.success, "{}", run.stderr);
+    let data = generate_shop(dir.path(), 7, 8);
     let input = data.join("metrics-00000.parquet");
     let analysed = dir.path().join("analysed");
     let run = omen([

@@ -4,25 +4,12 @@
 mod support;
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::path::Path;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use support::omen;
+use support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
-
-fn read_parquet(path: &Path) -> Vec<RecordBatch> {
-    let file = File::open(path).unwrap();
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
 
 /// (series, timestamp ms) -> (score, anomaly), from batches with the columns `__name__`,
 /// `instance`, `timestamp`, `score` and `anomaly`.
@@ -53,20 +40,7 @@ fn scores_by_row(batches: &[RecordBatch]) -> HashMap<(String, String, i64), (f64
 }
 
 fn generate(dir: &TempDir) -> String {
-    let data = dir.path().join("data");
-    let run = omen([
-        "datasets",
-        "generate",
-        "--out",
-        data.to_str().unwrap(),
-        "--series",
-        "5",
-        "--days",
-        "6",
-        "--step-seconds",
-        "300",
-    ]);
-    assert!(run.success, "{}", run.stderr);
+    let data = generate_shop(dir.path(), 5, 6);
     data.join("*.parquet").to_str().unwrap().to_owned()
 }
 

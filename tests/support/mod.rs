@@ -4,8 +4,12 @@
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use arrow::array::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// A finished run of the binary.
 pub struct Run {
@@ -47,4 +51,33 @@ fn finish(command: &mut Command) -> Run {
         stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
     }
+}
+
+/// Every batch of the Parquet file at `path`.
+pub fn read_parquet(path: &Path) -> Vec<RecordBatch> {
+    ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// `omen datasets generate` into `dir/data` at 5-minute steps; returns that directory.
+pub fn generate_shop(dir: &Path, series: usize, days: u32) -> PathBuf {
+    let data = dir.join("data");
+    let run = omen([
+        "datasets",
+        "generate",
+        "--out",
+        data.to_str().unwrap(),
+        "--series",
+        &series.to_string(),
+        "--days",
+        &days.to_string(),
+        "--step-seconds",
+        "300",
+    ]);
+    assert!(run.success, "{}", run.stderr);
+    data
 }
