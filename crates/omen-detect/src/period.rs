@@ -12,9 +12,13 @@
 //! The finder is only alive while a series warms up; once it has answered, its buffer is
 //! dropped and only the seasonal profile is kept.
 //!
-//! Cost: `CAPACITY` floats and counts while searching; each attempt is O(CAPACITY²/2).
+//! Cost: `CAPACITY` floats and counts while searching; each attempt is O(CAPACITY log CAPACITY).
+
+mod autocorrelation;
 
 use serde::{Deserialize, Serialize};
+
+use autocorrelation::{autocorrelation, autocorrelations};
 
 /// Slots in the buffer.
 const CAPACITY: usize = 1024;
@@ -237,73 +241,6 @@ fn detrend(values: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Autocorrelation of zero-mean `values` at `lag`, normalised by the number of overlapping
-/// pairs (the unbiased form): the biased form shrinks long lags and pulls peaks short.
-fn autocorrelation(values: &[f64], lag: usize) -> f64 {
-    let cross: f64 = values
-        .iter()
-        .zip(values.get(lag..).unwrap_or_default())
-        .map(|(a, b)| a * b)
-        .sum();
-    normalise(cross, energy(values), values.len(), lag)
-}
-
-/// `Σ v²`, the autocorrelation's denominator.
-fn energy(values: &[f64]) -> f64 {
-    values.iter().map(|v| v * v).sum()
-}
-
-/// The autocorrelation at `lag` from its sum of lagged products and the energy.
-fn normalise(cross: f64, energy: f64, n: usize, lag: usize) -> f64 {
-    if energy <= 0.0 || lag >= n {
-        return 0.0;
-    }
-    (cross / (n - lag) as f64) / (energy / n as f64)
-}
-
-/// Lags whose sums of products [`autocorrelations`] accumulates side by side.
-const LAGS_AT_ONCE: usize = 8;
-
-/// [`autocorrelation`] at every lag in `0..=max_lag`, bit for bit. The energy is summed once
-/// rather than per lag, and the sums of products of `LAGS_AT_ONCE` neighbouring lags are
-/// accumulated in one pass: each sum still adds its products one at a time in the same order
-/// (so the result is identical), but the sums are independent, so the processor overlaps their
-/// additions instead of waiting for each one in turn. This search is most of the cost of a
-/// series' first weeks.
-fn autocorrelations(values: &[f64], max_lag: usize) -> Vec<f64> {
-    let n = values.len();
-    let energy = energy(values);
-    let mut acf = Vec::with_capacity(max_lag + 1);
-    let mut first = 0;
-    while first <= max_lag {
-        if first + LAGS_AT_ONCE > n {
-            acf.extend((first..=max_lag).map(|lag| autocorrelation(values, lag)));
-            break;
-        }
-        // `Sum` for f64 starts from −0.0; so do these, to match the sign of an all-zero sum.
-        let mut cross = [-0.0f64; LAGS_AT_ONCE];
-        // Every lag in the group has a pair for i < n − (first + LAGS_AT_ONCE − 1) ...
-        let shared = n - (first + LAGS_AT_ONCE - 1);
-        for (i, &a) in values[..shared].iter().enumerate() {
-            let b = &values[i + first..i + first + LAGS_AT_ONCE];
-            for k in 0..LAGS_AT_ONCE {
-                cross[k] += a * b[k];
-            }
-        }
-        // ... and the shorter lags have a few more pairs at the end.
-        for (k, sum) in cross.iter_mut().enumerate() {
-            let lag = first + k;
-            for i in shared..n - lag {
-                *sum += values[i] * values[i + lag];
-            }
-        }
-        let last = (first + LAGS_AT_ONCE - 1).min(max_lag);
-        acf.extend((first..=last).map(|lag| normalise(cross[lag - first], energy, n, lag)));
-        first += LAGS_AT_ONCE;
-    }
-    acf
-}
-
 /// The peak's lag to a fraction of a slot, by a parabola through the autocorrelation at
 /// `lag − 1`, `lag` and `lag + 1`: after decimation a slot can be a large part of an hour, and
 /// a period off by one slot drifts through the season day after day.
@@ -474,22 +411,5 @@ mod tests {
         }
         let period = found.expect("season found");
         assert!((period - DAY).abs() < DAY / 30, "{period}");
-    }
-
-    #[test]
-    fn batched_autocorrelations_match_one_lag_at_a_time_bit_for_bit() {
-        for n in [0, 1, 5, 7, 8, 9, 16, 17, 100, 257] {
-            let values: Vec<f64> = (0..n).map(|i| wiggle(i) * 1e3 + i as f64).collect();
-            let values = detrend(&values);
-            let max_lag = n / 2 + 3;
-            let batched = autocorrelations(&values, max_lag);
-            assert_eq!(batched.len(), max_lag + 1);
-            for (lag, got) in batched.iter().enumerate() {
-                let want = autocorrelation(&values, lag);
-                assert_eq!(got.to_bits(), want.to_bits(), "n {n} lag {lag}");
-            }
-        }
-        let zeros = autocorrelations(&[0.0; 40], 20);
-        assert!(zeros.iter().all(|a| a.to_bits() == 0.0f64.to_bits()));
     }
 }
