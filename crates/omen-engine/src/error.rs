@@ -9,6 +9,24 @@ pub enum Error {
     /// The detector's own settings were rejected.
     #[error(transparent)]
     Detector(#[from] omen_core::Error),
+    /// A file or thread operation failed; the message says which file and what was tried.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, naming the file.
+        context: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
 }
 
 /// The engine's result type.

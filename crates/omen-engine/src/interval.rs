@@ -4,11 +4,12 @@
 use std::fmt::Write as _;
 
 use omen_core::Score;
+use serde::{Deserialize, Serialize};
 
 use crate::VerdictConfig;
 
 /// One incident of one series: from its first to its last anomalous sample.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnomalyInterval {
     /// Timestamp of the first anomalous sample, in Unix milliseconds.
     pub start_ms: i64,
@@ -82,9 +83,13 @@ fn short(x: f64) -> String {
 }
 
 /// The open interval of one series, if any.
-#[derive(Debug, Clone, Default)]
+///
+/// Serialisable, so that the live engine's snapshots keep an interval open across a restart.
+/// The open interval is boxed: most series have none most of the time, and the live engine
+/// keeps a tracker for each of up to millions of series.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IntervalTracker {
-    open: Option<AnomalyInterval>,
+    open: Option<Box<AnomalyInterval>>,
     /// Normal samples seen since the open interval's last anomalous one.
     quiet: u32,
 }
@@ -111,7 +116,13 @@ impl IntervalTracker {
                         open.peak = *score;
                     }
                 }
-                None => self.open = Some(AnomalyInterval::starting_at(timestamp_ms, value, score)),
+                None => {
+                    self.open = Some(Box::new(AnomalyInterval::starting_at(
+                        timestamp_ms,
+                        value,
+                        score,
+                    )))
+                }
             }
             return None;
         }
@@ -119,7 +130,7 @@ impl IntervalTracker {
             self.quiet += 1;
             if self.quiet > config.merge_gap {
                 self.quiet = 0;
-                return self.open.take();
+                return self.open.take().map(|open| *open);
             }
         }
         None
@@ -128,7 +139,12 @@ impl IntervalTracker {
     /// The interval still open at the end of the data, if any.
     pub fn finish(&mut self) -> Option<AnomalyInterval> {
         self.quiet = 0;
-        self.open.take()
+        self.open.take().map(|open| *open)
+    }
+
+    /// The interval open now, if any.
+    pub fn open(&self) -> Option<&AnomalyInterval> {
+        self.open.as_deref()
     }
 }
 

@@ -2,6 +2,8 @@
 
 mod error;
 mod interval;
+pub mod live;
+mod model;
 mod replay;
 mod verdict;
 

@@ -7,10 +7,11 @@
 
 use std::collections::HashMap;
 
-use omen_core::{Detector, Sample, Score, Status};
-use omen_detect::{Ensemble, EnsembleConfig};
+use omen_core::{Score, Status};
+use omen_detect::EnsembleConfig;
 
-use crate::{AnomalyInterval, IntervalTracker, Result, VerdictConfig};
+use crate::model::{Judged, SeriesModel};
+use crate::{AnomalyInterval, Result, VerdictConfig};
 
 /// What one sample did.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,9 +59,8 @@ pub struct ReplayReport {
 
 #[derive(Debug)]
 struct SeriesState {
-    detector: Ensemble,
+    model: SeriesModel,
     last_ms: Option<i64>,
-    tracker: IntervalTracker,
     report: SeriesReport,
 }
 
@@ -109,23 +109,20 @@ impl SeriesReplay {
             _ => {}
         }
         state.last_ms = Some(timestamp_ms);
-        let score = state.detector.update(Sample::new(timestamp_ms, value));
+        let Judged {
+            score,
+            anomaly,
+            closed,
+        } = state.model.judge(timestamp_ms, value, &self.verdict);
         state.report.points += 1;
-        let ready = score.status == Status::Ready;
-        let anomaly = ready && score.score >= self.verdict.threshold;
-        if ready {
+        if score.status == Status::Ready {
             state.report.peak_score = state.report.peak_score.max(score.score);
         }
         if anomaly {
             state.report.anomalous_points += 1;
         }
-        if score.status != Status::SkippedNotFinite {
-            let closed = state
-                .tracker
-                .observe(timestamp_ms, value, &score, anomaly, &self.verdict);
-            if let Some(interval) = closed {
-                self.intervals.push((at, interval));
-            }
+        if let Some(interval) = closed {
+            self.intervals.push((at, interval));
         }
         Step::Scored { score, anomaly }
     }
@@ -143,9 +140,8 @@ impl SeriesReplay {
                 let key: Box<[u8]> = key.into();
                 self.index.insert(key.clone(), at);
                 self.states.push(SeriesState {
-                    detector: Ensemble::new(self.detector_config.clone()),
+                    model: SeriesModel::new(&self.detector_config),
                     last_ms: None,
-                    tracker: IntervalTracker::default(),
                     report: SeriesReport {
                         key,
                         points: 0,
@@ -164,7 +160,7 @@ impl SeriesReplay {
     /// Close the intervals still open and return what the replay found.
     pub fn finish(mut self) -> ReplayReport {
         for (at, state) in self.states.iter_mut().enumerate() {
-            if let Some(open) = state.tracker.finish() {
+            if let Some(open) = state.model.tracker.finish() {
                 self.intervals.push((at, open));
             }
         }
@@ -179,6 +175,9 @@ impl SeriesReplay {
 
 #[cfg(test)]
 mod tests {
+    use omen_core::{Detector, Sample};
+    use omen_detect::Ensemble;
+
     use super::*;
 
     fn replay() -> SeriesReplay {

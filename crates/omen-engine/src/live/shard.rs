@@ -1,0 +1,457 @@
+//! One shard: a thread that owns the state of the series routed to it, fed by its queue.
+//!
+//! The queue is an unbounded channel whose size is bounded by the receiver: before sending,
+//! [`Engine::submit`](super::Engine::submit) reserves the request's samples against each
+//! shard's `queued` count, and the shard releases them once processed. Control messages
+//! (flush, sweep, snapshot, stop) are not counted and go behind the data already queued, so a
+//! snapshot holds every sample accepted before it was asked for.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, PoisonError, RwLock, TryLockError};
+use std::time::{Duration, Instant};
+use std::{fmt, io};
+
+use omen_core::Score;
+use omen_detect::EnsembleConfig;
+
+use super::clock::Clock;
+use super::labels::{Labels, encode};
+use super::series::{Outcome, Series, SeriesBatch, is_stale_marker};
+use super::snapshot::SnapshotWriter;
+use super::stats::{Counters, DropReason};
+use super::view::{Change, Pending, SeriesView, ViewTable};
+use crate::model::Judged;
+use crate::{AnomalyInterval, VerdictConfig};
+
+/// Told about every scored sample and every closed anomaly interval, on the shard's thread:
+/// it must be quick and must not block (hand the work to a channel). The alert stage hooks
+/// in here.
+pub trait Observer: Send + Sync + fmt::Debug {
+    /// A sample was scored. `value` is what the detector judged (a counter's rate).
+    fn scored(&self, labels: &Labels, timestamp_ms: i64, value: f64, score: &Score, anomaly: bool) {
+        let _ = (labels, timestamp_ms, value, score, anomaly);
+    }
+
+    /// An anomaly interval closed: by normal samples, a staleness marker, or expiry.
+    fn interval_closed(&self, labels: &Labels, interval: &AnomalyInterval) {
+        let _ = (labels, interval);
+    }
+}
+
+/// A message to a shard.
+pub(crate) enum Msg {
+    /// Series from one request, with their sample count (reserved in `queued`).
+    Data(Vec<SeriesBatch>, usize),
+    /// Publish every pending view, then answer.
+    Flush(SyncSender<()>),
+    /// Drop the series past their time to live, then answer.
+    Sweep(SyncSender<()>),
+    /// Append every series to the snapshot, and give the writer back.
+    Write(
+        Box<SnapshotWriter>,
+        SyncSender<(Box<SnapshotWriter>, io::Result<()>)>,
+    ),
+    /// Wait until the sender is dropped (tests: a shard that does not drain).
+    #[cfg(test)]
+    Pause(Receiver<()>),
+    /// Stop after the messages before this one.
+    Stop,
+}
+
+/// What the engine shares with all shards.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) counters: Counters,
+    /// Series modelled now, over all shards.
+    pub(crate) active: AtomicUsize,
+    pub(crate) max_active: usize,
+    /// When the series limit was last logged, in clock seconds plus one (0: never).
+    pub(crate) limit_logged: AtomicU64,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) detector: EnsembleConfig,
+    pub(crate) verdict: VerdictConfig,
+    pub(crate) ttl_secs: u64,
+    pub(crate) observer: Option<Arc<dyn Observer>>,
+}
+
+impl Shared {
+    /// Count one more active series, unless the limit is reached.
+    pub(crate) fn reserve_series(&self) -> bool {
+        self.active
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.max_active).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    fn release_series(&self, labels: &Labels) {
+        self.active.fetch_sub(1, Ordering::AcqRel);
+        self.counters
+            .label_bytes
+            .fetch_sub(labels.as_bytes().len() as u64, Ordering::Relaxed);
+    }
+
+    /// Log that the limit was reached, at most once a minute over all shards.
+    fn log_limit(&self, labels: &Labels) {
+        let now = self.clock.now_secs();
+        let last = self.limit_logged.load(Ordering::Relaxed);
+        if last != 0 && now < last - 1 + 60 {
+            return;
+        }
+        if self
+            .limit_logged
+            .compare_exchange(last, now + 1, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            tracing::warn!(
+                limit = self.max_active,
+                series = %labels,
+                "active series limit reached: new series are not modelled and their samples \
+                 are dropped (counted with reason series_limit); raise live.max_active_series \
+                 or narrow live.matchers"
+            );
+        }
+    }
+
+    fn interval_closed(&self, labels: &Labels, interval: &AnomalyInterval) {
+        Counters::add(&self.counters.intervals_closed, 1);
+        tracing::debug!(series = %labels, start_ms = interval.start_ms, end_ms = interval.end_ms,
+            explanation = %interval.explanation(), "anomaly interval closed");
+        if let Some(observer) = &self.observer {
+            observer.interval_closed(labels, interval);
+        }
+    }
+}
+
+/// What one shard shares with the engine.
+#[derive(Debug, Default)]
+pub(crate) struct ShardShared {
+    pub(crate) views: RwLock<ViewTable>,
+    /// Samples reserved in the queue and not processed yet.
+    pub(crate) queued: AtomicUsize,
+    /// Samples the shard processes per second while busy (f64 bits; 0 until measured).
+    pub(crate) rate: AtomicU64,
+}
+
+/// The state a shard thread owns.
+pub(crate) struct Shard {
+    shared: Arc<Shared>,
+    mine: Arc<ShardShared>,
+    index: HashMap<Labels, u32, foldhash::fast::RandomState>,
+    /// Boxed, so that growing the table moves pointers, not states.
+    slots: Vec<Option<Box<Series>>>,
+    free: Vec<u32>,
+    pending: Pending,
+    /// The labels of the series being looked up, encoded.
+    key: Vec<u8>,
+    last_sweep: u64,
+    last_publish: Instant,
+}
+
+/// Counts of one message, added to the shared counters once.
+#[derive(Debug, Default)]
+struct Tally {
+    scored: u64,
+    primed: u64,
+    stale: u64,
+    resets: u64,
+    anomalous: u64,
+    kind_changes: u64,
+    out_of_order: u64,
+    duplicate: u64,
+    not_finite: u64,
+    series_limit: u64,
+    created: u64,
+}
+
+impl Shard {
+    /// A shard holding the series restored for it.
+    pub(crate) fn new(shared: Arc<Shared>, mine: Arc<ShardShared>, restored: Vec<Series>) -> Self {
+        let mut shard = Self {
+            last_sweep: shared.clock.now_secs(),
+            shared,
+            mine,
+            index: HashMap::default(),
+            slots: Vec::with_capacity(restored.len()),
+            free: Vec::new(),
+            pending: Pending::default(),
+            key: Vec::new(),
+            last_publish: Instant::now(),
+        };
+        for series in restored {
+            if shard.index.contains_key(&series.labels) {
+                // Not in a file this engine wrote: a series lives in one shard only.
+                shard.shared.active.fetch_sub(1, Ordering::AcqRel);
+                continue;
+            }
+            shard.insert(series);
+        }
+        shard
+    }
+
+    fn insert(&mut self, series: Series) -> u32 {
+        let series = Box::new(series);
+        self.shared
+            .counters
+            .label_bytes
+            .fetch_add(series.labels.as_bytes().len() as u64, Ordering::Relaxed);
+        let labels = series.labels.clone();
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(series);
+                slot
+            }
+            None => {
+                self.slots.push(Some(series));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(labels, slot);
+        slot
+    }
+
+    /// Serve the queue until told to stop.
+    pub(crate) fn run(mut self, queue: Receiver<Msg>) {
+        loop {
+            match queue.recv_timeout(Duration::from_millis(250)) {
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(msg) => self.handle(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let now = self.shared.clock.now_secs();
+            if now.saturating_sub(self.last_sweep) >= (self.shared.ttl_secs / 8).max(1) {
+                self.sweep(now);
+            }
+            if !self.pending.is_empty() {
+                let waited = self.last_publish.elapsed();
+                let idle = self.mine.queued.load(Ordering::Acquire) == 0;
+                if idle || waited >= Duration::from_millis(100) {
+                    self.publish(waited >= Duration::from_secs(1));
+                }
+            }
+        }
+        self.publish(true);
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Data(batches, samples) => {
+                let started = Instant::now();
+                let mut tally = Tally::default();
+                let now = u32::try_from(self.shared.clock.now_secs()).unwrap_or(u32::MAX);
+                for batch in batches {
+                    self.take(batch, now, &mut tally);
+                }
+                self.count(&tally);
+                self.mine.queued.fetch_sub(samples, Ordering::AcqRel);
+                self.measure_rate(samples, started.elapsed());
+            }
+            Msg::Flush(reply) => {
+                self.publish(true);
+                let _ = reply.send(());
+            }
+            Msg::Sweep(reply) => {
+                self.sweep(self.shared.clock.now_secs());
+                self.publish(true);
+                let _ = reply.send(());
+            }
+            Msg::Write(mut writer, reply) => {
+                let result = self
+                    .slots
+                    .iter()
+                    .flatten()
+                    .try_for_each(|series| writer.record(&series.record()));
+                let _ = reply.send((writer, result));
+            }
+            #[cfg(test)]
+            Msg::Pause(gate) => {
+                let _ = gate.recv();
+            }
+            Msg::Stop => unreachable!("handled by run"),
+        }
+    }
+
+    /// Take one series' samples, received at `now` (clock seconds).
+    fn take(&mut self, batch: SeriesBatch, now: u32, tally: &mut Tally) {
+        self.key.clear();
+        encode(
+            batch.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            &mut self.key,
+        );
+        let slot = match self.index.get(&self.key[..]) {
+            Some(&slot) => slot,
+            None => {
+                if batch.samples.iter().all(|&(_, v)| is_stale_marker(v)) {
+                    // The end of a series not modelled (it ended before a restart, or was
+                    // expired): nothing to end.
+                    tally.stale += batch.samples.len() as u64;
+                    return;
+                }
+                let labels = Labels::from_trusted(&self.key);
+                if !self.shared.reserve_series() {
+                    tally.series_limit += batch.samples.len() as u64;
+                    self.shared.log_limit(&labels);
+                    return;
+                }
+                tally.created += 1;
+                let series = Series::new(labels, batch.kind, &self.shared.detector, now);
+                self.insert(series)
+            }
+        };
+        let shared = &self.shared;
+        let series = self.slots[slot as usize]
+            .as_mut()
+            .expect("indexed slots hold a series");
+        series.last_seen = now;
+        if series.set_kind(batch.kind, &shared.detector) {
+            tally.kind_changes += 1;
+        }
+        let mut change = None;
+        for &(timestamp_ms, raw) in &batch.samples {
+            let outcome = series.step(timestamp_ms, raw, &shared.verdict);
+            let view = |value: f64, score: Score, anomaly: bool, series: &Series| SeriesView {
+                labels: series.labels.clone(),
+                kind: series.kind,
+                timestamp_ms,
+                raw_value: raw,
+                value,
+                score,
+                anomaly,
+                stale: false,
+                samples_learned: series.model.detector.samples(),
+                interval_start_ms: series.model.tracker.open().map(|i| i.start_ms),
+            };
+            let next = match outcome {
+                Outcome::Scored {
+                    value,
+                    judged:
+                        Judged {
+                            score,
+                            anomaly,
+                            closed,
+                        },
+                    counter_reset,
+                } => {
+                    tally.scored += 1;
+                    tally.anomalous += u64::from(anomaly);
+                    tally.resets += u64::from(counter_reset);
+                    if let Some(observer) = &shared.observer {
+                        observer.scored(&series.labels, timestamp_ms, value, &score, anomaly);
+                    }
+                    if let Some(interval) = closed {
+                        shared.interval_closed(&series.labels, &interval);
+                    }
+                    Change::Set(view(value, score, anomaly, series))
+                }
+                Outcome::Primed => {
+                    tally.primed += 1;
+                    let score = Score::unscored(omen_core::Status::WarmingUp);
+                    Change::Set(view(f64::NAN, score, false, series))
+                }
+                Outcome::Stale { closed } => {
+                    tally.stale += 1;
+                    if let Some(interval) = closed {
+                        shared.interval_closed(&series.labels, &interval);
+                    }
+                    Change::Stale
+                }
+                Outcome::Duplicate => {
+                    tally.duplicate += 1;
+                    continue;
+                }
+                Outcome::OutOfOrder => {
+                    tally.out_of_order += 1;
+                    continue;
+                }
+                Outcome::NotFinite => {
+                    tally.not_finite += 1;
+                    continue;
+                }
+            };
+            change = Some(match change {
+                Some(earlier) => Change::then(earlier, next),
+                None => next,
+            });
+        }
+        if let Some(change) = change {
+            self.pending.push(slot, change);
+        }
+    }
+
+    fn count(&self, t: &Tally) {
+        let c = &self.shared.counters;
+        Counters::add(&c.samples_scored, t.scored);
+        Counters::add(&c.samples_primed, t.primed);
+        Counters::add(&c.stale_markers, t.stale);
+        Counters::add(&c.counter_resets, t.resets);
+        Counters::add(&c.anomalous_samples, t.anomalous);
+        Counters::add(&c.kind_changes, t.kind_changes);
+        Counters::add(&c.series_created, t.created);
+        c.drop(DropReason::OutOfOrder, t.out_of_order);
+        c.drop(DropReason::Duplicate, t.duplicate);
+        c.drop(DropReason::NotFinite, t.not_finite);
+        c.drop(DropReason::SeriesLimit, t.series_limit);
+    }
+
+    /// Keep a moving average of the samples processed per second of work.
+    fn measure_rate(&self, samples: usize, took: Duration) {
+        if samples < 100 || took.is_zero() {
+            return;
+        }
+        let now = samples as f64 / took.as_secs_f64();
+        let before = f64::from_bits(self.mine.rate.load(Ordering::Relaxed));
+        let rate = if before > 0.0 {
+            0.8 * before + 0.2 * now
+        } else {
+            now
+        };
+        self.mine.rate.store(rate.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Drop the series that received nothing for the time to live.
+    fn sweep(&mut self, now: u64) {
+        self.last_sweep = now;
+        let ttl = self.shared.ttl_secs;
+        let mut expired = 0;
+        for slot in 0..self.slots.len() {
+            let old = self.slots[slot]
+                .as_ref()
+                .is_some_and(|s| now.saturating_sub(u64::from(s.last_seen)) >= ttl);
+            if !old {
+                continue;
+            }
+            let mut series = self.slots[slot].take().expect("checked above");
+            self.index.remove(&series.labels);
+            self.free.push(slot as u32);
+            self.pending.push(slot as u32, Change::Remove);
+            if let Some(interval) = series.model.tracker.finish() {
+                self.shared.interval_closed(&series.labels, &interval);
+            }
+            self.shared.release_series(&series.labels);
+            expired += 1;
+        }
+        Counters::add(&self.shared.counters.series_expired, expired);
+    }
+
+    /// Apply the pending view changes; unless `force`, only if no reader holds the table.
+    fn publish(&mut self, force: bool) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut table = match self.mine.views.try_write() {
+            Ok(table) => table,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) if force => self
+                .mine
+                .views
+                .write()
+                .unwrap_or_else(PoisonError::into_inner),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        self.pending.apply(&mut table);
+        drop(table);
+        self.last_publish = Instant::now();
+    }
+}

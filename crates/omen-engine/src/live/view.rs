@@ -1,0 +1,216 @@
+//! What readers see of each series: the latest score, published by the shard that owns it.
+//!
+//! Each shard keeps a table of views behind a lock that only it writes. It gathers changes in
+//! a pending list (one entry per series, the newest winning) and applies them in one short
+//! write, taken with `try_write` so that a reader rendering `/metrics` never stalls scoring;
+//! a change waits for the next try instead (forced after a second).
+
+use omen_core::Score;
+
+use super::labels::Labels;
+use super::series::MetricKind;
+
+/// The latest state of one series, as the HTTP layer shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesView {
+    /// The series' labels.
+    pub labels: Labels,
+    /// Its kind: a counter's `value` and `score` are of its per-second rate.
+    pub kind: MetricKind,
+    /// The last sample's timestamp, Unix milliseconds.
+    pub timestamp_ms: i64,
+    /// The last sample's value as received.
+    pub raw_value: f64,
+    /// The value the detector judged: the raw value, or a counter's rate (NaN when a counter
+    /// was only primed).
+    pub value: f64,
+    /// The detector's score: score, expected value, band, status (warm-up or ready), and what
+    /// each model said.
+    pub score: Score,
+    /// The verdict on the last sample.
+    pub anomaly: bool,
+    /// The series ended with a staleness marker (its target went away); the view keeps the
+    /// last score.
+    pub stale: bool,
+    /// Samples the detector has learned from.
+    pub samples_learned: u64,
+    /// When the anomaly interval open now started, if one is.
+    pub interval_start_ms: Option<i64>,
+}
+
+/// A change to one slot of the table.
+#[derive(Debug, Clone)]
+pub(crate) enum Change {
+    /// The series has a new view.
+    Set(SeriesView),
+    /// The series went stale: keep its view, marked.
+    Stale,
+    /// The series is gone.
+    Remove,
+}
+
+impl Change {
+    /// `later` applied after `self`, as one change.
+    pub(crate) fn then(self, later: Change) -> Change {
+        match (self, later) {
+            (Change::Set(mut view), Change::Stale) => {
+                view.stale = true;
+                view.interval_start_ms = None;
+                Change::Set(view)
+            }
+            (Change::Remove, Change::Stale) => Change::Remove,
+            (_, later) => later,
+        }
+    }
+}
+
+/// The views of one shard, by slot; boxed, so that growing the table moves pointers.
+pub(crate) type ViewTable = Vec<Option<Box<SeriesView>>>;
+
+const NONE: u32 = u32::MAX;
+
+/// Changes not yet applied to the table, at most one per slot.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    changes: Vec<(u32, Change)>,
+    /// For each slot, its entry in `changes`, or `NONE`.
+    at: Vec<u32>,
+}
+
+impl Pending {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Record a change of `slot`, merged with a pending one.
+    pub(crate) fn push(&mut self, slot: u32, change: Change) {
+        let i = slot as usize;
+        if self.at.len() <= i {
+            self.at.resize(i + 1, NONE);
+        }
+        match self.at[i] {
+            NONE => {
+                self.at[i] = self.changes.len() as u32;
+                self.changes.push((slot, change));
+            }
+            entry => {
+                let old = std::mem::replace(&mut self.changes[entry as usize].1, Change::Remove);
+                self.changes[entry as usize].1 = old.then(change);
+            }
+        }
+    }
+
+    /// Apply every change to the table and forget them.
+    pub(crate) fn apply(&mut self, table: &mut ViewTable) {
+        for (slot, change) in self.changes.drain(..) {
+            let i = slot as usize;
+            self.at[i] = NONE;
+            if table.len() <= i {
+                table.resize(i + 1, None);
+            }
+            match change {
+                Change::Set(view) => match &mut table[i] {
+                    Some(old) => **old = view,
+                    empty => *empty = Some(Box::new(view)),
+                },
+                Change::Stale => {
+                    if let Some(view) = &mut table[i] {
+                        view.stale = true;
+                        view.interval_start_ms = None;
+                    }
+                }
+                Change::Remove => table[i] = None,
+            }
+        }
+        // A slow publish may have gathered a change for every series; do not keep that room.
+        if self.changes.capacity() > 1 << 16 {
+            self.changes.shrink_to(1 << 12);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use omen_core::Status;
+
+    use super::*;
+
+    fn view(value: f64) -> SeriesView {
+        SeriesView {
+            labels: Labels::from_pairs(&[("__name__".into(), "x".into())]),
+            kind: MetricKind::Gauge,
+            timestamp_ms: 0,
+            raw_value: value,
+            value,
+            score: Score::unscored(Status::WarmingUp),
+            anomaly: false,
+            stale: false,
+            samples_learned: 1,
+            interval_start_ms: Some(0),
+        }
+    }
+
+    /// The table after applying `changes` (slot, change) in one or two publishes.
+    fn run(before: &[(u32, Change)], changes: &[(u32, Change)]) -> Vec<Option<(f64, bool)>> {
+        let mut table = ViewTable::new();
+        let mut pending = Pending::default();
+        for (slot, change) in before {
+            pending.push(*slot, change.clone());
+        }
+        pending.apply(&mut table);
+        for (slot, change) in changes {
+            pending.push(*slot, change.clone());
+        }
+        pending.apply(&mut table);
+        assert!(pending.is_empty());
+        table
+            .iter()
+            .map(|v| v.as_ref().map(|v| (v.value, v.stale)))
+            .collect()
+    }
+
+    #[test]
+    fn named_cases() {
+        struct Case {
+            name: &'static str,
+            before: Vec<(u32, Change)>,
+            changes: Vec<(u32, Change)>,
+            want: Vec<Option<(f64, bool)>>,
+        }
+        let cases = [
+            Case {
+                name: "the newest view wins",
+                before: vec![],
+                changes: vec![(1, Change::Set(view(1.0))), (1, Change::Set(view(2.0)))],
+                want: vec![None, Some((2.0, false))],
+            },
+            Case {
+                name: "stale after a pending view marks it",
+                before: vec![],
+                changes: vec![(0, Change::Set(view(1.0))), (0, Change::Stale)],
+                want: vec![Some((1.0, true))],
+            },
+            Case {
+                name: "stale marks a published view",
+                before: vec![(0, Change::Set(view(3.0)))],
+                changes: vec![(0, Change::Stale)],
+                want: vec![Some((3.0, true))],
+            },
+            Case {
+                name: "a removed slot reused by a new series",
+                before: vec![(0, Change::Set(view(1.0)))],
+                changes: vec![(0, Change::Remove), (0, Change::Set(view(5.0)))],
+                want: vec![Some((5.0, false))],
+            },
+            Case {
+                name: "removed",
+                before: vec![(0, Change::Set(view(1.0)))],
+                changes: vec![(0, Change::Set(view(2.0))), (0, Change::Remove)],
+                want: vec![None],
+            },
+        ];
+        for case in cases {
+            assert_eq!(run(&case.before, &case.changes), case.want, "{}", case.name);
+        }
+    }
+}
