@@ -31,6 +31,106 @@ pub(crate) enum Command {
     /// Make data sets to try Omen on.
     #[command(subcommand)]
     Datasets(DatasetsCommand),
+    /// Receive Prometheus remote-write and detect anomalies live; serve the scores as metrics.
+    Serve(ServeArgs),
+    /// Check a configuration file: every key known, every value in range. Names the bad key
+    /// and its line.
+    CheckConfig(CheckConfigArgs),
+    /// Load generators.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Arguments of `omen serve`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Endpoints: POST /api/v1/write (remote-write 1.0 and 2.0), GET /metrics (Omen's own metrics and,
+per modelled series, omen_anomaly_score, omen_expected, omen_lower and omen_upper with the
+series' labels), GET /api/v1/series?match[]=SELECTOR and /api/v1/series/state?match[]=SELECTOR
+(JSON), GET /-/healthy and /-/ready.
+
+Point Prometheus at it with:
+
+  remote_write:
+    - url: http://127.0.0.1:9310/api/v1/write
+
+SIGTERM or SIGINT stops it cleanly: it stops accepting, scores what is queued, and writes a
+snapshot of every series' learned state to the data directory, which the next start restores.")]
+pub(crate) struct ServeArgs {
+    /// The configuration file (TOML); the defaults without one.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// The address to listen on [default: 127.0.0.1:9310, or server.listen].
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+
+    /// Where snapshots are kept [default: ./omen-data, or server.data_dir].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+}
+
+/// Arguments of `omen check-config`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckConfigArgs {
+    /// The configuration file to check.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+/// The load generators of `omen bench`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Send remote-write traffic to a receiver (Omen, or Prometheus started with
+    /// --web.enable-remote-write-receiver) and print samples/s and latency percentiles.
+    RemoteWrite(BenchRemoteWriteArgs),
+}
+
+/// Arguments of `omen bench remote-write`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Every series gets one sample per round, at 15-second steps of event time, in round order, like
+a Prometheus scraping every target at once. Values follow a daily cycle with noise, and a few
+series carry counters, so that the receiver does the work it does for real traffic. Each
+request holds --batch-series series with --batch-samples samples each, as Prometheus batches
+them. A 429 or 5xx answer is retried after its Retry-After and counted.")]
+pub(crate) struct BenchRemoteWriteArgs {
+    /// The receiver's remote-write URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: String,
+
+    /// How many series.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub(crate) series: usize,
+
+    /// Samples per series.
+    #[arg(long, value_name = "M", default_value_t = 100)]
+    pub(crate) samples_per_series: usize,
+
+    /// Requests in flight at once.
+    #[arg(long, value_name = "C", default_value_t = 4)]
+    pub(crate) concurrency: usize,
+
+    /// The protocol: 1 (prometheus.WriteRequest) or 2 (io.prometheus.write.v2.Request).
+    #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub(crate) protocol: u8,
+
+    /// Series per request.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub(crate) batch_series: usize,
+
+    /// Samples per series in one request.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) batch_samples: usize,
+
+    /// Send at most this many samples per second (0: as fast as the receiver takes them), to
+    /// measure latency at a given load.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) rate: u64,
+
+    /// A bearer token to send.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) bearer_token: Option<String>,
 }
 
 /// The data sets `omen datasets` makes.

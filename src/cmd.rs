@@ -1,6 +1,8 @@
 //! The subcommands' implementations, one module each.
 
 mod analyze;
+mod bench_remote_write;
+mod check_config;
 mod datasets;
 mod detect;
 mod eval_labelled;
@@ -10,7 +12,7 @@ mod sql;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Command, DatasetsCommand, EvalCommand};
+use crate::cli::{BenchCommand, Command, DatasetsCommand, EvalCommand};
 
 /// Run one subcommand.
 pub(crate) fn run(command: Command) -> Result<()> {
@@ -21,6 +23,9 @@ pub(crate) fn run(command: Command) -> Result<()> {
         Command::Eval(EvalCommand::Nab(args)) => eval_nab::run(&args),
         Command::Eval(EvalCommand::Labelled(args)) => eval_labelled::run(&args),
         Command::Datasets(DatasetsCommand::Generate(args)) => datasets::generate(&args),
+        Command::Serve(args) => crate::serve::run(&args),
+        Command::CheckConfig(args) => check_config::run(&args),
+        Command::Bench(BenchCommand::RemoteWrite(args)) => bench_remote_write::run(&args),
     }
 }
 

@@ -8,13 +8,27 @@
 //! [verdict]         # omen_engine::VerdictConfig
 //! threshold = 0.5
 //! merge_gap = 5
+//!
+//! [server]          # omen serve: crate::serve::config::ServerConfig
+//! listen = "127.0.0.1:9310"
+//! data_dir = "omen-data"
+//!
+//! [live]            # omen serve's engine: omen_engine::live::LiveConfig
+//! series_ttl = "15m"
+//! snapshot_interval = "5m"
+//! matchers = ['{job="node"}']
 //! ```
+
+mod locate;
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use omen_detect::EnsembleConfig;
 use omen_engine::VerdictConfig;
+use omen_engine::live::LiveConfig;
+
+use crate::serve::config::ServerConfig;
 use serde::Deserialize;
 
 /// Everything a configuration file may set.
@@ -25,6 +39,10 @@ pub(crate) struct Config {
     pub(crate) detector: EnsembleConfig,
     /// How scores become verdicts and intervals.
     pub(crate) verdict: VerdictConfig,
+    /// Where and how `omen serve` serves.
+    pub(crate) server: ServerConfig,
+    /// `omen serve`'s engine: shards, queues, limits, expiry, snapshots, selectors.
+    pub(crate) live: LiveConfig,
 }
 
 impl Config {
@@ -40,11 +58,31 @@ impl Config {
         Ok(config)
     }
 
-    fn parse(text: &str) -> Result<Self> {
+    /// Parse and validate `text`. A setting that parses but is out of range is reported with
+    /// the line it is written on (syntax and type errors from `toml` carry theirs already).
+    pub(crate) fn parse(text: &str) -> Result<Self> {
         let config: Self = toml::from_str(text)?;
-        config.detector.validate()?;
-        config.verdict.validate()?;
+        config
+            .validate()
+            .map_err(|err| match locate::line_named_in(text, &err.to_string()) {
+                Some((key, line)) => err.context(format!("line {line}, `{key}`")),
+                None => err,
+            })?;
         Ok(config)
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.detector.validate().map_err(|err| match err {
+            // The detector names its settings without the table they are in.
+            omen_core::Error::InvalidSetting { name, reason } => {
+                anyhow::anyhow!("invalid setting `detector.{name}`: {reason}")
+            }
+            other => other.into(),
+        })?;
+        self.verdict.validate()?;
+        self.server.validate()?;
+        self.live.validate()?;
+        Ok(())
     }
 }
 
@@ -78,8 +116,15 @@ mod tests {
     fn bad_files_are_explained() {
         for (text, want) in [
             ("[detectr]\nwarm_up = 3\n", "detectr"),
-            ("[verdict]\nthreshold = 7.0\n", "verdict.threshold"),
+            (
+                "[verdict]\nthreshold = 7.0\n",
+                "line 2, `verdict.threshold`",
+            ),
             ("[detector]\nwarm_up = \"x\"\n", "warm_up"),
+            (
+                "\n[detector]\ntarget_risk = 0.7\n",
+                "line 3, `detector.target_risk`",
+            ),
         ] {
             let err = format!("{:#}", Config::parse(text).unwrap_err());
             assert!(err.contains(want), "{text:?}: {err}");

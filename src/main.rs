@@ -4,12 +4,16 @@ mod atomic_write;
 mod cli;
 mod cmd;
 mod config;
+mod serve;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // reqwest runs on rustls without a default crypto provider (no aws-lc C build): ring it is.
+    // An error means one is installed already, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = cli::Cli::parse();
     match cmd::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,9 @@
 // Each integration test is its own crate and uses only part of this module.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod server;
+
 use std::ffi::OsStr;
 use std::fs::File;
 use std::path::{Path, PathBuf};
