@@ -59,6 +59,12 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
         .unwrap_or(std::path::Path::new("."));
     config.server.read_secrets(base)?;
     let server = config.server.clone();
+    // Bind first: a busy port is an error before a snapshot is read or a thread started.
+    let listener = std::net::TcpListener::bind(server.listen)
+        .with_context(|| format!("cannot listen on {}", server.listen))?;
+    listener
+        .set_nonblocking(true)
+        .context("cannot make the listening socket non-blocking")?;
     std::fs::create_dir_all(&server.data_dir).with_context(|| {
         format!(
             "cannot create the data directory `{}`",
@@ -94,7 +100,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(Arc::clone(&state), credentials, server.listen))?;
+    runtime.block_on(serve(Arc::clone(&state), credentials, listener))?;
     drop(runtime);
     // Every request has been answered: score what is queued and write the final snapshot.
     match state.engine.shutdown() {
@@ -121,7 +127,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
 async fn serve(
     state: Arc<AppState>,
     credentials: Arc<auth::Credentials>,
-    listen: std::net::SocketAddr,
+    listener: std::net::TcpListener,
 ) -> Result<()> {
     let protected = Router::new()
         .route("/api/v1/write", post(write::write))
@@ -139,10 +145,11 @@ async fn serve(
         // The write handler enforces server.max_body_bytes itself, with its own 413.
         .layer(DefaultBodyLimit::disable())
         .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let local = listener.local_addr().unwrap_or(listen);
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .context("cannot hand the listening socket to the async runtime")?;
+    let local = listener
+        .local_addr()
+        .context("the listening socket has no address")?;
     tracing::info!(
         address = %local,
         auth = if credentials.is_open() { "none" } else { "required" },

@@ -298,3 +298,28 @@ fn a_configured_token_is_required_except_for_health_checks() {
     assert_eq!(http::get(server.addr, "/-/healthy").unwrap().status, 200);
     assert_eq!(http::get(server.addr, "/-/ready").unwrap().status, 200);
 }
+
+#[test]
+fn a_busy_port_is_an_error_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), None);
+    let address = server.addr.to_string();
+    let other = dir.path().join("other");
+    let run = support::omen([
+        "serve",
+        "--listen",
+        address.as_str(),
+        "--data-dir",
+        other.to_str().unwrap(),
+    ]);
+    assert!(!run.success);
+    assert!(
+        run.stderr.contains(&format!("cannot listen on {address}")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !other.exists(),
+        "nothing is created before the port is taken"
+    );
+}
