@@ -281,11 +281,15 @@ fn scores_are_exported_and_queried_and_survive_a_restart() {
 }
 
 #[test]
-fn a_configured_token_is_required_except_for_health_checks() {
+fn the_configured_token_and_body_limit_are_enforced() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("omen.toml");
     std::fs::write(dir.path().join("token"), "s3cret\n").unwrap();
-    std::fs::write(&config, "[server.auth]\nbearer_token_file = \"token\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[server]\nmax_body_bytes = 4096\n\n[server.auth]\nbearer_token_file = \"token\"\n",
+    )
+    .unwrap();
     let server = Server::start(&dir.path().join("data"), Some(&config));
     let body = fixture("prom-2.42-node-exporter-1.bin");
     let response = post(&server, &V1_HEADERS, &body);
@@ -295,6 +299,16 @@ fn a_configured_token_is_required_except_for_health_checks() {
     let mut headers = V1_HEADERS.to_vec();
     headers.push(("Authorization", "Bearer s3cret"));
     assert_eq!(post(&server, &headers, &body).status, 204);
+    // A body over server.max_body_bytes (4 KiB here) is refused before it is decoded.
+    let large = fixture("prom-2.42-selfscrape-500.bin");
+    assert!(large.len() > 4096);
+    let response = post(&server, &headers, &large);
+    assert_eq!(response.status, 413, "{}", response.text());
+    assert!(
+        response.text().contains("server.max_body_bytes"),
+        "{}",
+        response.text()
+    );
     assert_eq!(http::get(server.addr, "/-/healthy").unwrap().status, 200);
     assert_eq!(http::get(server.addr, "/-/ready").unwrap().status, 200);
 }
