@@ -108,6 +108,25 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let example: String = readme
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|block| block.split("```").next())
+            .find(|block| block.contains("[server]"))
+            .expect("the README has a TOML example with [server]")
+            .to_string();
+        let config = Config::parse(&example).unwrap();
+        assert_eq!(
+            config.live.series_ttl,
+            std::time::Duration::from_secs(15 * 60)
+        );
+        assert_eq!(config.live.matchers.len(), 2);
+        assert!(config.server.auth.bearer_token_file.is_some());
+    }
+
+    #[test]
     fn an_empty_file_is_the_defaults() {
         assert_eq!(Config::parse("").unwrap(), Config::default());
     }
