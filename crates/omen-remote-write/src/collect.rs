@@ -6,9 +6,9 @@ use crate::decode::describe_pairs;
 use crate::labels::METRIC_NAME_LABEL;
 use crate::metric_type::MetricType;
 use crate::protocol::Protocol;
-use crate::staleness::is_stale_marker;
 use crate::stats::{InvalidReason, WriteStats};
 use crate::validate::check_labels;
+use omen_core::is_stale_marker;
 
 /// How many samples, histograms and exemplars a series held.
 #[derive(Clone, Copy, Debug, Default)]

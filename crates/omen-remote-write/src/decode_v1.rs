@@ -173,8 +173,8 @@ mod tests {
     fn decode_v1(bytes: &[u8]) -> Result<WriteBatch, Rejection> {
         crate::decode(Protocol::V1, bytes)
     }
-    use crate::staleness::STALE_NAN_BITS;
     use crate::stats::WriteStats;
+    use omen_core::STALE_NAN_BITS;
 
     fn label(name: &[u8], value: &[u8]) -> v1::Label {
         v1::Label {

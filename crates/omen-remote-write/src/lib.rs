@@ -17,7 +17,6 @@ mod protocol;
 #[cfg(test)]
 mod reference;
 mod snappy;
-mod staleness;
 mod stats;
 mod validate;
 mod wire;
@@ -30,11 +29,11 @@ pub use labels::{Labels, METRIC_NAME_LABEL};
 pub use limits::{Limits, check_body_len};
 pub use metric_type::MetricType;
 pub use negotiate::negotiate;
+pub use omen_core::{STALE_NAN_BITS, is_stale_marker};
 pub use outcome::Outcome;
 pub use protocol::{
     CONTENT_ENCODING, EXEMPLARS_WRITTEN_HEADER, HISTOGRAMS_WRITTEN_HEADER, MEDIA_TYPE, Protocol,
     SAMPLES_WRITTEN_HEADER, VERSION_HEADER, content_type,
 };
 pub use snappy::{compress, decompress};
-pub use staleness::{STALE_NAN_BITS, is_stale_marker};
 pub use stats::{InvalidCounts, InvalidReason, WriteStats};

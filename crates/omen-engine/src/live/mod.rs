@@ -39,8 +39,9 @@ pub use engine::{
     Accepted, Engine, EngineOptions, OverloadReason, Overloaded, RestoreOutcome, RestoreReport,
 };
 pub use labels::Labels;
+pub use omen_core::{STALE_NAN_BITS, is_stale_marker};
 pub use selector::{MatchOp, Matcher, Selector};
-pub use series::{MetricKind, STALE_NAN_BITS, SeriesBatch, is_stale_marker};
+pub use series::{MetricKind, SeriesBatch};
 pub use shard::Observer;
 pub use snapshot::{
     FILE_NAME as SNAPSHOT_FILE_NAME, FORMAT_VERSION as SNAPSHOT_FORMAT_VERSION, SnapshotInfo,

@@ -1,21 +1,13 @@
 //! One live series: what arrives for it, and what each sample does to its state (ordering,
 //! staleness, counters, scoring).
 
+use omen_core::is_stale_marker;
 use omen_detect::EnsembleConfig;
 use serde::{Deserialize, Serialize};
 
 use super::labels::Labels;
 use crate::model::{Judged, SeriesModel};
 use crate::{AnomalyInterval, VerdictConfig};
-
-/// The bits of Prometheus' staleness marker, a NaN that ends a series rather than being a
-/// value.
-pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
-
-/// Whether a value is Prometheus' staleness marker (and not any other NaN).
-pub fn is_stale_marker(value: f64) -> bool {
-    value.to_bits() == STALE_NAN_BITS
-}
 
 /// What kind of metric a series is, from the sender's metadata.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -213,7 +205,7 @@ pub(crate) struct Record {
 
 #[cfg(test)]
 mod tests {
-    use omen_core::Status;
+    use omen_core::{STALE_NAN_BITS, Status};
 
     use super::*;
 

@@ -18,12 +18,13 @@ use omen_detect::EnsembleConfig;
 
 use super::clock::Clock;
 use super::labels::{Labels, encode};
-use super::series::{Outcome, Series, SeriesBatch, is_stale_marker};
+use super::series::{Outcome, Series, SeriesBatch};
 use super::snapshot::SnapshotWriter;
 use super::stats::{Counters, DropReason};
 use super::view::{Change, Pending, SeriesView, ViewTable};
 use crate::model::Judged;
 use crate::{AnomalyInterval, VerdictConfig};
+use omen_core::is_stale_marker;
 
 /// Told about every scored sample and every closed anomaly interval, on the shard's thread:
 /// it must be quick and must not block (hand the work to a channel). The alert stage hooks

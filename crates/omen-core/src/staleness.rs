@@ -1,4 +1,5 @@
-//! Prometheus staleness markers.
+//! Prometheus staleness markers: the receiver counts them and the live engine ends a series'
+//! episode on them, so both take the one definition from here.
 
 /// The bits of Prometheus's staleness marker: a NaN that means "this series ended" (a target
 /// went away or a series disappeared from a scrape). Senders use it for nothing else.
