@@ -54,7 +54,7 @@ fn respond(state: &AppState, query: Option<&str>, full: bool) -> Response {
 /// The `match[]` parameters, parsed; other parameters are ignored.
 fn selectors(query: Option<&str>) -> Result<Vec<Selector>, String> {
     let mut selectors = Vec::new();
-    for (key, value) in form_urlencoded_pairs(query.unwrap_or("")) {
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if key == "match[]" {
             let selector = value
                 .parse::<Selector>()
@@ -63,42 +63,6 @@ fn selectors(query: Option<&str>) -> Result<Vec<Selector>, String> {
         }
     }
     Ok(selectors)
-}
-
-/// `a=b&c=d` with percent-decoding and `+` as space, as browsers and curl send it.
-fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let (key, value) = part.split_once('=').unwrap_or((part, ""));
-            (percent_decode(key), percent_decode(value))
-        })
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            byte => out.push(byte),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A float as JSON: a number, or null for NaN and infinities (JSON has neither).
@@ -150,18 +114,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_strings_are_decoded() {
-        let pairs =
-            form_urlencoded_pairs("match%5B%5D=%7Bjob%3D%22node%22%7D&x=a+b&bad=%zz&end=%4");
-        assert_eq!(
-            pairs,
-            [
-                ("match[]".to_string(), "{job=\"node\"}".to_string()),
-                ("x".into(), "a b".into()),
-                ("bad".into(), "%zz".into()),
-                ("end".into(), "%4".into()),
-            ]
-        );
+    fn match_parameters_are_percent_decoded() {
+        let parsed =
+            selectors(Some("match%5B%5D=%7Bjob%3D%22node%22%7D&x=a+b&match[]=up")).unwrap();
+        let texts: Vec<String> = parsed.iter().map(ToString::to_string).collect();
+        assert_eq!(texts, [r#"{job="node"}"#, r#"{__name__="up"}"#]);
     }
 
     #[test]
