@@ -14,26 +14,39 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use omen_core::Status;
-use omen_engine::live::{DropReason, EngineStats};
+use omen_engine::live::{DropReason, EngineStats, SeriesView};
 
 use super::AppState;
 use super::exposition::{is_classic_label_name, write_gauge_header, write_sample};
 
-/// The per-series families: name, help, and the number they take from a view.
-const SERIES_FAMILIES: [(&str, &str); 5] = [
+/// The per-series families: name, help, and the number each takes from a view.
+type SeriesFamily = (&'static str, &'static str, fn(&SeriesView) -> f64);
+
+const SERIES_FAMILIES: [SeriesFamily; 5] = [
     (
         "omen_anomaly_score",
         "Anomaly score of the series' last sample, in [0, 1] (0.5: as rare as the target risk).",
+        |view| view.score.score,
     ),
     (
         "omen_expected",
         "The value the baseline expected for the series' last sample.",
+        |view| view.score.expected,
     ),
-    ("omen_lower", "The lower edge of the series' normal band."),
-    ("omen_upper", "The upper edge of the series' normal band."),
+    (
+        "omen_lower",
+        "The lower edge of the series' normal band.",
+        |view| view.score.lower,
+    ),
+    (
+        "omen_upper",
+        "The upper edge of the series' normal band.",
+        |view| view.score.upper,
+    ),
     (
         "omen_warming_up",
         "1 while the series' detector is still learning (no alerts), else 0.",
+        |view| f64::from(u8::from(view.score.status == Status::WarmingUp)),
     ),
 ];
 
@@ -229,20 +242,13 @@ fn render_engine(out: &mut String, stats: &EngineStats, state: &AppState) {
 }
 
 fn render_series(out: &mut String, state: &AppState) {
-    for (family, help) in SERIES_FAMILIES {
+    for (family, help, value_of) in SERIES_FAMILIES {
         write_gauge_header(out, family, help);
         state.engine.for_each_series(|view| {
             if view.stale {
                 return;
             }
-            let score = &view.score;
-            let value = match family {
-                "omen_anomaly_score" => score.score,
-                "omen_expected" => score.expected,
-                "omen_lower" => score.lower,
-                "omen_upper" => score.upper,
-                _ => f64::from(u8::from(score.status == Status::WarmingUp)),
-            };
+            let value = value_of(view);
             // The series' name becomes the `metric` label (a label of its own by that name
             // becomes `exported_metric`, as Prometheus renames clashing target labels).
             let labels = std::iter::once(("metric", view.labels.metric_name())).chain(
