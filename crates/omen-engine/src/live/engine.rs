@@ -13,7 +13,7 @@ use omen_detect::EnsembleConfig;
 
 use super::clock::{Clock, SystemClock};
 use super::config::LiveConfig;
-use super::labels::{route_hash, shard_of};
+use super::labels::{Labels, route_hash, shard_of};
 use super::selector::Selector;
 use super::series::{Series, SeriesBatch};
 use super::shard::{Msg, Observer, Shard, ShardShared, Shared};
@@ -449,6 +449,23 @@ impl Engine {
     /// Blocks until done.
     pub fn sweep_now(&self) {
         self.inner.ask_all(Msg::Sweep);
+    }
+
+    /// Forget what the series with exactly these labels learned, so that its baseline is
+    /// learned afresh from the next samples (after an expected change, such as a release that
+    /// doubled traffic on purpose). Applies after the samples accepted so far. Returns whether
+    /// the series was modelled. Blocks until done.
+    pub fn rebaseline(&self, labels: &Labels) -> bool {
+        let shard = &self.inner.shards[shard_of(labels.route_hash(), self.inner.shards.len())];
+        let (reply, answer) = mpsc::sync_channel(1);
+        if shard
+            .queue
+            .send(Msg::Rebaseline(labels.clone(), reply))
+            .is_err()
+        {
+            return false;
+        }
+        answer.recv().unwrap_or(false)
     }
 
     /// Write a snapshot now (after the samples accepted so far); `None` without a data

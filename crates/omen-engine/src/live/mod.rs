@@ -42,7 +42,7 @@ pub use labels::Labels;
 pub use omen_core::{STALE_NAN_BITS, is_stale_marker};
 pub use selector::{MatchOp, Matcher, Selector};
 pub use series::{MetricKind, SeriesBatch};
-pub use shard::Observer;
+pub use shard::{Observer, ObserverSlot, ScoredSample};
 pub use snapshot::{
     FILE_NAME as SNAPSHOT_FILE_NAME, FORMAT_VERSION as SNAPSHOT_FORMAT_VERSION, SnapshotInfo,
 };

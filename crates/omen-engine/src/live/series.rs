@@ -6,6 +6,7 @@ use omen_detect::EnsembleConfig;
 use serde::{Deserialize, Serialize};
 
 use super::labels::Labels;
+use super::shard::ObserverSlot;
 use crate::model::{Judged, SeriesModel};
 use crate::{AnomalyInterval, VerdictConfig};
 
@@ -80,6 +81,8 @@ pub(crate) struct Series {
     pub(crate) stale: bool,
     /// When something last arrived for the series, in the engine clock's seconds.
     pub(crate) last_seen: u32,
+    /// The observer's own state for this series (not in the snapshot).
+    pub(crate) observer_slot: ObserverSlot,
 }
 
 impl Series {
@@ -92,6 +95,7 @@ impl Series {
             counter_prev: None,
             stale: false,
             last_seen: now,
+            observer_slot: ObserverSlot::default(),
         }
     }
 
@@ -110,6 +114,12 @@ impl Series {
             self.counter_prev = None;
         }
         restart
+    }
+
+    /// Forget what the model learned; the next samples warm it up again. A counter keeps its
+    /// previous sample, so its rate goes on without a gap.
+    pub(crate) fn rebaseline(&mut self, config: &EnsembleConfig) {
+        self.model = SeriesModel::new(config);
     }
 
     /// Take one sample.
@@ -177,6 +187,7 @@ impl Series {
             counter_prev: record.counter_prev,
             stale: record.stale,
             last_seen: now,
+            observer_slot: ObserverSlot::default(),
         })
     }
 }

@@ -6,6 +6,7 @@
 //! (flush, sweep, snapshot, stop) are not counted and go behind the data already queued, so a
 //! snapshot holds every sample accepted before it was asked for.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
@@ -18,7 +19,7 @@ use omen_detect::EnsembleConfig;
 
 use super::clock::Clock;
 use super::labels::{Labels, encode};
-use super::series::{Outcome, Series, SeriesBatch};
+use super::series::{MetricKind, Outcome, Series, SeriesBatch};
 use super::snapshot::SnapshotWriter;
 use super::stats::{Counters, DropReason};
 use super::view::{Change, Pending, SeriesView, ViewTable};
@@ -26,19 +27,78 @@ use crate::model::Judged;
 use crate::{AnomalyInterval, VerdictConfig};
 use omen_core::is_stale_marker;
 
-/// Told about every scored sample and every closed anomaly interval, on the shard's thread:
-/// it must be quick and must not block (hand the work to a channel). The alert stage hooks
-/// in here.
+/// Told about every scored sample, every series that ends, and every closed anomaly interval,
+/// on the shard's thread: it must be quick and must not block (hand the work to a channel).
+/// The alert stage hooks in here.
 pub trait Observer: Send + Sync + fmt::Debug {
-    /// A sample was scored. `value` is what the detector judged (a counter's rate).
-    fn scored(&self, labels: &Labels, timestamp_ms: i64, value: f64, score: &Score, anomaly: bool) {
-        let _ = (labels, timestamp_ms, value, score, anomaly);
+    /// A sample was scored. `slot` is the observer's own per-series state, kept in the
+    /// series (empty for a new series, and after a restart: it is not in the snapshot).
+    fn scored(&self, slot: &mut ObserverSlot, sample: &ScoredSample<'_>) {
+        let _ = (slot, sample);
+    }
+
+    /// The series ended at `timestamp_ms`: a staleness marker arrived, or it expired
+    /// (`timestamp_ms` is then its last sample's time). An expired series' slot is dropped
+    /// after this call.
+    fn ended(&self, slot: &mut ObserverSlot, labels: &Labels, timestamp_ms: i64) {
+        let _ = (slot, labels, timestamp_ms);
     }
 
     /// An anomaly interval closed: by normal samples, a staleness marker, or expiry.
     fn interval_closed(&self, labels: &Labels, interval: &AnomalyInterval) {
         let _ = (labels, interval);
     }
+}
+
+/// What an [`Observer`] keeps per series: anything it likes, owned by the series so that
+/// reading it on every sample takes no lock and no lookup.
+///
+/// It is not part of the series' model: a clone of a series starts with an empty slot, and
+/// two slots always compare equal (series are compared by what they learned).
+#[derive(Default)]
+pub struct ObserverSlot(pub Option<Box<dyn Any + Send>>);
+
+impl Clone for ObserverSlot {
+    fn clone(&self) -> Self {
+        Self(None)
+    }
+}
+
+impl PartialEq for ObserverSlot {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for ObserverSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ObserverSlot(set)"
+        } else {
+            "ObserverSlot(empty)"
+        })
+    }
+}
+
+/// One scored sample, as an [`Observer`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoredSample<'a> {
+    /// The series' labels.
+    pub labels: &'a Labels,
+    /// Gauge or counter: a counter's `value` is its per-second rate.
+    pub kind: MetricKind,
+    /// The sample's timestamp, Unix milliseconds.
+    pub timestamp_ms: i64,
+    /// What the detector judged (a counter's rate).
+    pub value: f64,
+    /// The detector's score, expected value, band and per-model contributions.
+    pub score: &'a Score,
+    /// The engine's verdict at its own threshold.
+    pub anomaly: bool,
+    /// The season the detector uses, if it found one.
+    pub season_period_ms: Option<i64>,
+    /// When the detector last found a level shift, if it did.
+    pub last_change_ms: Option<i64>,
 }
 
 /// A message to a shard.
@@ -49,6 +109,8 @@ pub(crate) enum Msg {
     Flush(SyncSender<()>),
     /// Drop the series past their time to live, then answer.
     Sweep(SyncSender<()>),
+    /// Restart one series' model, and answer whether it was modelled.
+    Rebaseline(Labels, SyncSender<bool>),
     /// Append every series to the snapshot, and give the writer back.
     Write(
         Box<SnapshotWriter>,
@@ -258,6 +320,15 @@ impl Shard {
                 self.publish(true);
                 let _ = reply.send(());
             }
+            Msg::Rebaseline(labels, reply) => {
+                let slot = self.index.get(labels.as_bytes()).copied();
+                let series = slot.and_then(|slot| self.slots[slot as usize].as_mut());
+                if let Some(series) = &series {
+                    tracing::info!(series = %series.labels, "baseline restarted");
+                }
+                let found = series.map(|series| series.rebaseline(&self.shared.detector));
+                let _ = reply.send(found.is_some());
+            }
             Msg::Write(mut writer, reply) => {
                 let result = self
                     .slots
@@ -339,7 +410,17 @@ impl Shard {
                     tally.anomalous += u64::from(anomaly);
                     tally.resets += u64::from(counter_reset);
                     if let Some(observer) = &shared.observer {
-                        observer.scored(&series.labels, timestamp_ms, value, &score, anomaly);
+                        let sample = ScoredSample {
+                            labels: &series.labels,
+                            kind: series.kind,
+                            timestamp_ms,
+                            value,
+                            score: &score,
+                            anomaly,
+                            season_period_ms: series.model.detector.season_period_ms(),
+                            last_change_ms: series.model.detector.last_change_ms(),
+                        };
+                        observer.scored(&mut series.observer_slot, &sample);
                     }
                     if let Some(interval) = closed {
                         shared.interval_closed(&series.labels, &interval);
@@ -355,6 +436,9 @@ impl Shard {
                     tally.stale += 1;
                     if let Some(interval) = closed {
                         shared.interval_closed(&series.labels, &interval);
+                    }
+                    if let Some(observer) = &shared.observer {
+                        observer.ended(&mut series.observer_slot, &series.labels, timestamp_ms);
                     }
                     Change::Stale
                 }
@@ -429,6 +513,9 @@ impl Shard {
             self.pending.push(slot as u32, Change::Remove);
             if let Some(interval) = series.model.tracker.finish() {
                 self.shared.interval_closed(&series.labels, &interval);
+            }
+            if let (Some(observer), Some(last_ms)) = (&self.shared.observer, series.last_ms) {
+                observer.ended(&mut series.observer_slot, &series.labels, last_ms);
             }
             self.shared.release_series(&series.labels);
             expired += 1;

@@ -41,17 +41,35 @@ fn live(shards: usize) -> LiveConfig {
     }
 }
 
-/// Every score and closed interval, in the order the shards reported them.
+/// Every score, ended series and closed interval, in the order the shards reported them.
 #[derive(Debug, Default)]
 struct Recorder {
     scores: Mutex<Vec<(Labels, i64, Score, bool)>>,
+    /// Each ended series, its end time, and how many samples its slot counted.
+    ended: Mutex<Vec<(Labels, i64, u64)>>,
     intervals: Mutex<Vec<(Labels, AnomalyInterval)>>,
 }
 
 impl Observer for Recorder {
-    fn scored(&self, labels: &Labels, timestamp_ms: i64, _: f64, score: &Score, anomaly: bool) {
+    fn scored(&self, slot: &mut ObserverSlot, sample: &ScoredSample<'_>) {
+        let seen = slot.0.get_or_insert_with(|| Box::new(0_u64));
+        *seen.downcast_mut::<u64>().unwrap() += 1;
         let mut scores = self.scores.lock().unwrap();
-        scores.push((labels.clone(), timestamp_ms, *score, anomaly));
+        scores.push((
+            sample.labels.clone(),
+            sample.timestamp_ms,
+            *sample.score,
+            sample.anomaly,
+        ));
+    }
+
+    fn ended(&self, slot: &mut ObserverSlot, labels: &Labels, timestamp_ms: i64) {
+        let seen = slot
+            .0
+            .as_ref()
+            .map_or(0, |s| *s.downcast_ref::<u64>().unwrap());
+        let mut ended = self.ended.lock().unwrap();
+        ended.push((labels.clone(), timestamp_ms, seen));
     }
 
     fn interval_closed(&self, labels: &Labels, interval: &AnomalyInterval) {
@@ -917,4 +935,67 @@ fn the_engine_can_be_shared_between_threads() {
     }
     engine.flush();
     assert_eq!(engine.stats().samples_scored, 200);
+}
+
+#[test]
+fn the_observer_slot_lives_with_the_series_and_is_seen_when_it_ends() {
+    let clock = Arc::new(ManualClock::new());
+    let recorder = Arc::new(Recorder::default());
+    let engine = start(EngineOptions {
+        clock: clock.clone(),
+        observer: Some(recorder.clone()),
+        ..EngineOptions::new(LiveConfig {
+            series_ttl: Duration::from_secs(60),
+            ..live(2)
+        })
+    });
+    let (a, b) = (labels("a", &[]), labels("b", &[]));
+    // Two requests for each series: the slot carries its count from one to the next.
+    engine
+        .submit(vec![gauge(&a, &calm(0..40)), gauge(&b, &calm(0..40))])
+        .unwrap();
+    engine
+        .submit(vec![
+            gauge(&a, &[(40_000, 10.0), (41_000, STALE)]),
+            gauge(&b, &calm(40..50)),
+        ])
+        .unwrap();
+    engine.flush();
+    let scored = |l: &[(String, String)]| recorder.of(l).len() as u64;
+    let (scored_a, scored_b) = (scored(&a), scored(&b));
+    assert!(scored_a > 0 && scored_b > 0);
+    // `a` ended with a staleness marker, at the marker's time.
+    let ended = recorder.ended.lock().unwrap().clone();
+    assert_eq!(ended, vec![(Labels::from_pairs(&a), 41_000, scored_a)]);
+    // `b` ends by expiry, at its last sample's time.
+    clock.advance(Duration::from_secs(61));
+    engine.sweep_now();
+    let ended = recorder.ended.lock().unwrap().clone();
+    assert_eq!(ended.len(), 3, "{ended:?}");
+    assert!(ended.contains(&(Labels::from_pairs(&b), 49_000, scored_b)));
+}
+
+#[test]
+fn a_rebaselined_series_learns_afresh_and_others_keep_their_model() {
+    let engine = start(EngineOptions::new(live(2)));
+    let (a, b) = (labels("a", &[]), labels("b", &[]));
+    engine
+        .submit(vec![gauge(&a, &calm(0..100)), gauge(&b, &calm(0..100))])
+        .unwrap();
+    assert!(engine.rebaseline(&Labels::from_pairs(&a)));
+    assert!(!engine.rebaseline(&Labels::from_pairs(&labels("never", &[]))));
+    engine
+        .submit(vec![gauge(&a, &calm(100..103)), gauge(&b, &calm(100..103))])
+        .unwrap();
+    engine.flush();
+    let learned = |l: &[(String, String)]| {
+        engine
+            .query(&[])
+            .into_iter()
+            .find(|v| v.labels == Labels::from_pairs(l))
+            .unwrap()
+    };
+    assert_eq!(learned(&a).samples_learned, 3);
+    assert_eq!(learned(&a).score.status, Status::WarmingUp);
+    assert_eq!(learned(&b).samples_learned, 103);
 }
