@@ -181,6 +181,10 @@ pub(crate) enum EvalCommand {
     /// Score the engine's own verdicts against the labels of any point-labelled Parquet or
     /// CSV file in the long layout: point-wise and delay-k event precision, recall and F1.
     Labelled(EvalLabelledArgs),
+    /// Count the alerts Omen's default alert rule sends on the NAB corpus, outside and inside
+    /// the labelled windows, beside a static mean ± k·sd threshold lowered until it catches as
+    /// many windows.
+    Alerts(EvalAlertsArgs),
 }
 
 /// Arguments of `omen detect`.
@@ -400,6 +404,27 @@ pub(crate) struct EvalNabArgs {
     pub(crate) out: PathBuf,
 
     /// Also write the scores, tallies and timings as JSON to this file (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
+}
+
+/// Arguments of `omen eval alerts`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Omen: a fresh default detector per file and the default alert rule ([[alert.rules]] with every
+setting at its default); each time an alert starts firing is one alert. Static: mean ± k standard
+deviations learned on each file's first 15 % of rows, through the same alert lifecycle. Both are
+judged after the first 15 %: an alert starting outside every labelled window is a false alert, a
+window with an alert starting inside it is caught. k starts at 3 and is lowered by 0.01 until the
+static threshold catches at least as many windows as Omen.")]
+pub(crate) struct EvalAlertsArgs {
+    /// The NAB corpus (the directory holding data/ and labels/). Default:
+    /// ../shared/datasets/nab, when it exists.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: Option<PathBuf>,
+
+    /// Also write both tallies as JSON to this file (atomically): for each of `omen` and
+    /// `static`, `false_alerts`, `windows_caught` and `windows_total`.
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
 }

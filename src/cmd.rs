@@ -5,6 +5,7 @@ mod bench_remote_write;
 mod check_config;
 mod datasets;
 mod detect;
+mod eval_alerts;
 mod eval_labelled;
 mod eval_nab;
 mod series_keys;
@@ -22,6 +23,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
         Command::Sql(args) => sql::run(&args),
         Command::Eval(EvalCommand::Nab(args)) => eval_nab::run(&args),
         Command::Eval(EvalCommand::Labelled(args)) => eval_labelled::run(&args),
+        Command::Eval(EvalCommand::Alerts(args)) => eval_alerts::run(&args),
         Command::Datasets(DatasetsCommand::Generate(args)) => datasets::generate(&args),
         Command::Serve(args) => crate::serve::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),

@@ -28,6 +28,9 @@ use omen_detect::EnsembleConfig;
 use omen_engine::VerdictConfig;
 use omen_engine::live::LiveConfig;
 
+use omen_alert::AlertConfig;
+use omen_notify::{ChannelKind, NotifyConfig};
+
 use crate::serve::config::ServerConfig;
 use serde::Deserialize;
 
@@ -43,6 +46,10 @@ pub(crate) struct Config {
     pub(crate) server: ServerConfig,
     /// `omen serve`'s engine: shards, queues, limits, expiry, snapshots, selectors.
     pub(crate) live: LiveConfig,
+    /// Alert rules, maintenance windows, webhook grouping and remediation actions.
+    pub(crate) alert: AlertConfig,
+    /// Where notifications go (Alertmanager, webhooks, actions), and their safety rails.
+    pub(crate) notify: NotifyConfig,
 }
 
 impl Config {
@@ -82,6 +89,29 @@ impl Config {
         self.verdict.validate()?;
         self.server.validate()?;
         self.live.validate()?;
+        let alerts = self
+            .alert
+            .validate()
+            .map_err(|err| anyhow::anyhow!("invalid setting {err}"))?;
+        self.notify
+            .validate()
+            .map_err(|err| anyhow::anyhow!("invalid setting {err}"))?;
+        for (channel, actions) in alerts.channels() {
+            match self.notify.channel(channel) {
+                Some(c) if c.kind == ChannelKind::Action => {}
+                Some(c) => anyhow::bail!(
+                    "invalid setting `alert.actions`: action `{}` sends to channel `{channel}`, \
+                     which is of kind `{}`, not `action`",
+                    actions.join("`, `"),
+                    c.kind.as_str()
+                ),
+                None => anyhow::bail!(
+                    "invalid setting `alert.actions`: action `{}` sends to channel `{channel}`, \
+                     which [[notify.channels]] does not define",
+                    actions.join("`, `")
+                ),
+            }
+        }
         Ok(())
     }
 }
@@ -127,6 +157,25 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_alert_example_parses() {
+        let readme = include_str!("../README.md");
+        let example = readme
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|block| block.split("```").next())
+            .find(|block| block.contains("[[alert.rules]]"))
+            .expect("the README has a TOML example with [[alert.rules]]");
+        // The example reads its secret from a file; give it one.
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("remediate.key");
+        std::fs::write(&key, "k").unwrap();
+        let example = example.replace("/etc/omen/remediate.key", key.to_str().unwrap());
+        let config = Config::parse(&example).unwrap();
+        assert_eq!(config.alert.rules[0].name, "CheckoutLatency");
+        assert_eq!(config.notify.channels.len(), 3);
+    }
+
+    #[test]
     fn an_empty_file_is_the_defaults() {
         assert_eq!(Config::parse("").unwrap(), Config::default());
     }
@@ -143,6 +192,28 @@ mod tests {
             (
                 "\n[detector]\ntarget_risk = 0.7\n",
                 "line 3, `detector.target_risk`",
+            ),
+            // The alert stage: unknown key, negative duration, bad matcher, bad template.
+            (
+                "[[alert.rules]]\nname = \"a\"\nsensitivty = 0.3\n",
+                "sensitivty",
+            ),
+            ("[[alert.rules]]\nname = \"a\"\nfor = \"-5m\"\n", "for"),
+            (
+                "[[alert.rules]]\nname = \"a\"\n\n[[alert.rules]]\nname = \"b\"\nmatch = ['up{job=']\n",
+                "line 6, `alert.rules[1].match[0]`",
+            ),
+            (
+                "[[alert.rules]]\nname = \"a\"\nannotations = { summary = \"{{ labels.x \" }\n",
+                "line 3, `alert.rules[0].annotations.summary`",
+            ),
+            (
+                "[[alert.actions]]\nname = \"r\"\nchannel = \"nowhere\"\n",
+                "does not define",
+            ),
+            (
+                "[[notify.channels]]\nname = \"n\"\nurl = \"ftp://x\"\n",
+                "line 3, `notify.channels[0].url`",
             ),
         ] {
             let err = format!("{:#}", Config::parse(text).unwrap_err());

@@ -6,12 +6,14 @@
 //! connections, finish the requests in flight, then let the engine score what is queued and
 //! write its final snapshot.
 
+pub(crate) mod alerting;
 mod api;
 mod auth;
 pub(crate) mod config;
 mod exposition;
 mod families;
 mod metrics_page;
+mod notify_metrics;
 mod receiver_metrics;
 mod write;
 
@@ -23,7 +25,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use omen_engine::live::{Engine, EngineOptions, RestoreOutcome};
 use omen_remote_write::Limits;
 
@@ -41,6 +43,8 @@ pub(crate) struct AppState {
     limits: Limits,
     /// False once shutdown has begun, so that `/-/ready` tells a load balancer to stop sending.
     ready: AtomicBool,
+    /// The alert stage: rules, history, feedback, the notification outbox.
+    alerting: alerting::Alerting,
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<()> {
@@ -71,10 +75,12 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
             server.data_dir.display()
         )
     })?;
+    let (alerting, observer) = alerting::Alerting::open(&config, &server.data_dir)?;
     let engine = Engine::start(EngineOptions {
         detector: config.detector.clone(),
         verdict: config.verdict.clone(),
         data_dir: Some(server.data_dir.clone()),
+        observer: Some(Arc::new(observer)),
         ..EngineOptions::new(config.live.clone())
     })
     .context("cannot start the detection engine")?;
@@ -88,6 +94,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
             max_decoded_bytes: server.max_decoded_bytes,
         },
         ready: AtomicBool::new(true),
+        alerting,
     });
     let credentials = Arc::new(auth::Credentials::new(&server.auth));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -100,10 +107,16 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(Arc::clone(&state), credentials, listener))?;
-    drop(runtime);
+    runtime.block_on(async {
+        state.alerting.start_dispatcher()?;
+        serve(Arc::clone(&state), credentials, listener).await
+    })?;
     // Every request has been answered: score what is queued and write the final snapshot.
-    match state.engine.shutdown() {
+    let stopped = state.engine.shutdown();
+    // Then the alert events of those last samples, and the notifications in flight.
+    runtime.block_on(state.alerting.shutdown());
+    drop(runtime);
+    match stopped {
         Ok(Some(info)) => tracing::info!(
             series = info.series,
             bytes = info.bytes,
@@ -134,6 +147,18 @@ async fn serve(
         .route("/api/v1/series", get(api::series))
         .route("/api/v1/series/state", get(api::series_state))
         .route("/metrics", get(metrics_page::metrics))
+        .route("/api/v1/alerts", get(alerting::api::alerts))
+        .route("/api/v1/alerts/active", get(alerting::api::active))
+        .route(
+            "/api/v1/feedback",
+            post(alerting::api::feedback).get(alerting::api::feedback_list),
+        )
+        .route("/api/v1/adjustments", get(alerting::api::adjustments))
+        .route("/api/v1/adjustments/{id}", delete(alerting::api::undo))
+        .route(
+            "/api/v1/notifications/dead-letters",
+            get(alerting::api::dead_letters),
+        )
         .route_layer(middleware::from_fn_with_state(
             credentials.clone(),
             auth::require,

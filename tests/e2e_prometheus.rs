@@ -14,30 +14,13 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use support::http;
+use support::process::{Process, find, wait_until};
 use support::server::{Server, free_port, metric_in};
-
-fn find(binary: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin")])
-        .map(|dir| dir.join(binary))
-        .find(|p| p.is_file())
-}
-
-/// A child process killed when the test ends, however it ends.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn spawn(binary: &Path, args: &[String], log: &Path) -> Process {
     let log = std::fs::File::create(log).unwrap();
@@ -49,14 +32,6 @@ fn spawn(binary: &Path, args: &[String], log: &Path) -> Process {
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", binary.display())),
     )
-}
-
-fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn prometheus_config(node: SocketAddr, omen: SocketAddr, scrape: bool) -> String {

@@ -45,11 +45,11 @@ use crate::cli::EvalNabArgs;
 /// Where the corpus is looked for when `--data` is not given, relative to the current directory.
 const DEFAULT_DATA: &str = "../shared/datasets/nab";
 /// The windows file, relative to the corpus directory.
-const WINDOWS_FILE: &str = "labels/combined_windows.json";
+pub(crate) const WINDOWS_FILE: &str = "labels/combined_windows.json";
 /// The published scoreboard, relative to the corpus directory.
 const SCOREBOARD_FILE: &str = "results/final_results.json";
 /// The data files' directory, relative to the corpus directory.
-const DATA_SUBDIR: &str = "data";
+pub(crate) const DATA_SUBDIR: &str = "data";
 /// The columns of each result file.
 const HEADER: [&str; 3] = ["timestamp", "value", "anomaly_score"];
 /// The detector's default alert threshold: a score of 0.5 means the tail probability equals
@@ -121,7 +121,7 @@ pub(crate) fn run(args: &EvalNabArgs) -> Result<()> {
 }
 
 /// The corpus directory: `--data` if given, else [`DEFAULT_DATA`] if it exists.
-fn corpus_dir(data: Option<&Path>) -> Result<PathBuf> {
+pub(crate) fn corpus_dir(data: Option<&Path>) -> Result<PathBuf> {
     match data {
         Some(dir) if dir.is_dir() => Ok(dir.to_owned()),
         Some(dir) => bail!(
@@ -141,7 +141,7 @@ fn corpus_dir(data: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// Refuses a listed file that would read or write outside the corpus and output directories.
-fn check_relative(file: &str) -> Result<()> {
+pub(crate) fn check_relative(file: &str) -> Result<()> {
     let path = Path::new(file);
     let plain = path
         .components()

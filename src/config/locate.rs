@@ -26,9 +26,22 @@ fn walk(text: &str, prefix: &str, table: &DeTable<'_>, found: &mut Vec<(String, 
             format!("{prefix}.{}", key.get_ref())
         };
         found.push((path.clone(), line_of(text, key.span().start)));
-        if let DeValue::Table(inner) = value.get_ref() {
-            walk(text, &path, inner, found);
+        walk_value(text, &path, value.get_ref(), found);
+    }
+}
+
+/// Into tables, and into arrays (of tables, as `[[alert.rules]]`), as `path[i]`.
+fn walk_value(text: &str, path: &str, value: &DeValue<'_>, found: &mut Vec<(String, usize)>) {
+    match value {
+        DeValue::Table(inner) => walk(text, path, inner, found),
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = format!("{path}[{i}]");
+                found.push((path.clone(), line_of(text, item.span().start)));
+                walk_value(text, &path, item.get_ref(), found);
+            }
         }
+        _ => {}
     }
 }
 

@@ -8,6 +8,9 @@
 //! max_body_bytes = 8388608        # a compressed request body, checked before decoding
 //! max_decoded_bytes = 67108864    # the decoded length the snappy header claims
 //!
+//! external_url = "http://omen.example:9310"   # for the links in alerts
+//! alert_resend_interval = "1m"                  # firing alerts re-sent to Alertmanager
+//!
 //! [server.auth]                   # optional; without it every request is let through
 //! bearer_token_file = "/etc/omen/token"
 //! ```
@@ -52,6 +55,27 @@ pub(crate) struct ServerConfig {
     pub(crate) max_decoded_bytes: usize,
     /// Authentication; none by default.
     pub(crate) auth: AuthConfig,
+    /// The URL people reach Omen at, for the links in alerts (`generatorURL`, the explanation's
+    /// `series_url`). Default: `http://` + `listen`.
+    pub(crate) external_url: Option<String>,
+    /// How often firing alerts are sent to Alertmanager again (each with `endsAt` four
+    /// intervals ahead, so Alertmanager resolves them if Omen stops).
+    #[serde(deserialize_with = "human_duration")]
+    pub(crate) alert_resend_interval: std::time::Duration,
+}
+
+/// Default `alert_resend_interval`: 1 minute, Prometheus's `--rules.alert.resend-delay`.
+pub(crate) fn default_alert_resend_interval() -> std::time::Duration {
+    std::time::Duration::from_secs(60)
+}
+
+fn human_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text).map_err(|err| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not a duration such as \"30s\" or \"1m\": {err}"
+        ))
+    })
 }
 
 impl Default for ServerConfig {
@@ -62,6 +86,8 @@ impl Default for ServerConfig {
             max_body_bytes: default_max_body_bytes(),
             max_decoded_bytes: default_max_decoded_bytes(),
             auth: AuthConfig::default(),
+            external_url: None,
+            alert_resend_interval: default_alert_resend_interval(),
         }
     }
 }
@@ -85,6 +111,16 @@ pub(crate) struct AuthConfig {
 impl ServerConfig {
     /// Check the ranges; the error names the setting.
     pub(crate) fn validate(&self) -> Result<()> {
+        if self.alert_resend_interval < std::time::Duration::from_secs(1) {
+            bail!("invalid setting `server.alert_resend_interval`: must be at least 1s");
+        }
+        if let Some(url) = &self.external_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!(
+                "invalid setting `server.external_url`: `{url}` is not an http:// or https:// URL"
+            );
+        }
         if self.max_body_bytes == 0 {
             bail!("invalid setting `server.max_body_bytes`: must be above 0");
         }

@@ -70,6 +70,7 @@ fn render(state: &AppState) -> String {
     state.receiver.encode(&mut out);
     let stats = state.engine.stats();
     render_engine(&mut out, &stats, state);
+    super::notify_metrics::render(&mut out, &state.alerting.stats.snapshot());
     render_series(&mut out, state);
     out.push_str("# EOF\n");
     out

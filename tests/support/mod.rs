@@ -3,7 +3,9 @@
 // Each integration test is its own crate and uses only part of this module.
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod http;
+pub mod process;
 pub mod server;
 
 use std::ffi::OsStr;

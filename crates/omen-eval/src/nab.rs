@@ -14,6 +14,7 @@
 //! | `score.rs` | corpus entry points and normalisation | §6–§7 |
 //! | `scoreboard.rs` | published `final_results.json` | §10–§11 |
 
+mod alerts;
 mod profile;
 mod rows;
 mod score;
@@ -24,6 +25,7 @@ mod sweep;
 pub(crate) mod tests_support;
 mod windows;
 
+pub use alerts::AlertTally;
 pub use profile::{Profile, REWARD_LOW_FN_RATE, REWARD_LOW_FP_RATE, STANDARD};
 pub use rows::{FileScores, probation_rows};
 pub use score::{

@@ -1,0 +1,91 @@
+//! The engine's [`Observer`]: runs each series' alert rules on the shard thread, in the series'
+//! own slot (no lock, no lookup per sample), and hands the rare transitions to the hub.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use omen_alert::{AlertEvent, CompiledAlerts, FiringState, Observation, SeriesAlerts};
+use omen_engine::live::{Labels, Observer, ObserverSlot, ScoredSample};
+
+/// Feeds every scored sample to its series' rules.
+#[derive(Debug)]
+pub(crate) struct AlertObserver {
+    rules: Arc<CompiledAlerts>,
+    events: Sender<Vec<AlertEvent>>,
+    /// Firing alerts saved before a restart, by the series' encoded labels; taken when the
+    /// series first shows up again.
+    restored: Mutex<HashMap<Vec<u8>, Vec<FiringState>>>,
+    any_restored: AtomicBool,
+}
+
+impl AlertObserver {
+    pub(crate) fn new(
+        rules: Arc<CompiledAlerts>,
+        events: Sender<Vec<AlertEvent>>,
+        restored: HashMap<Vec<u8>, Vec<FiringState>>,
+    ) -> Self {
+        Self {
+            rules,
+            any_restored: AtomicBool::new(!restored.is_empty()),
+            events,
+            restored: Mutex::new(restored),
+        }
+    }
+
+    /// The series' alert state, made on its first sample (with what was firing before a
+    /// restart put back).
+    fn state<'a>(&self, slot: &'a mut ObserverSlot, labels: &Labels) -> &'a mut SeriesAlerts {
+        let boxed = slot.0.get_or_insert_with(|| {
+            let mut alerts = self.rules.for_series(labels);
+            if self.any_restored.load(Ordering::Relaxed) {
+                let mut restored = self.restored.lock().unwrap_or_else(PoisonError::into_inner);
+                for saved in restored.remove(labels.as_bytes()).unwrap_or_default() {
+                    alerts.restore_firing(&self.rules, labels, &saved);
+                }
+                if restored.is_empty() {
+                    self.any_restored.store(false, Ordering::Relaxed);
+                }
+            }
+            Box::new(alerts)
+        });
+        boxed
+            .downcast_mut::<SeriesAlerts>()
+            .expect("the alert observer is the only one filling slots")
+    }
+
+    fn send(&self, events: Vec<AlertEvent>) {
+        if !events.is_empty() {
+            // The hub is gone only during shutdown, after the last sample.
+            let _ = self.events.send(events);
+        }
+    }
+}
+
+impl Observer for AlertObserver {
+    fn scored(&self, slot: &mut ObserverSlot, sample: &ScoredSample<'_>) {
+        let alerts = self.state(slot, sample.labels);
+        if alerts.is_empty() {
+            return;
+        }
+        let mut events = Vec::new();
+        let observation = Observation {
+            labels: sample.labels,
+            timestamp_ms: sample.timestamp_ms,
+            value: sample.value,
+            score: sample.score,
+            season_period_ms: sample.season_period_ms,
+            last_change_ms: sample.last_change_ms,
+        };
+        alerts.observe(&self.rules, &observation, &mut events);
+        self.send(events);
+    }
+
+    fn ended(&self, slot: &mut ObserverSlot, labels: &Labels, timestamp_ms: i64) {
+        let alerts = self.state(slot, labels);
+        let mut events = Vec::new();
+        alerts.stale(&self.rules, labels, timestamp_ms, &mut events);
+        self.send(events);
+    }
+}
