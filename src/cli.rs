@@ -39,6 +39,33 @@ pub(crate) enum Command {
     /// Load generators.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The alert history of `omen serve`.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+}
+
+/// What `omen alerts` does.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AlertsCommand {
+    /// Write the alert events (and optionally the feedback) of `omen serve`'s data directory to
+    /// Parquet.
+    Export(AlertsExportArgs),
+}
+
+/// Arguments of `omen alerts export`.
+#[derive(Debug, Args)]
+pub(crate) struct AlertsExportArgs {
+    /// `omen serve`'s data directory (holding `alerts.db`).
+    #[arg(long, value_name = "DIR", default_value = "omen-data")]
+    pub(crate) data_dir: PathBuf,
+
+    /// Where to write the alert events, one row each, oldest first.
+    #[arg(long, value_name = "FILE.parquet")]
+    pub(crate) events: PathBuf,
+
+    /// Where to write the feedback, one row each, oldest first.
+    #[arg(long, value_name = "FILE.parquet")]
+    pub(crate) feedback: Option<PathBuf>,
 }
 
 /// Arguments of `omen serve`.

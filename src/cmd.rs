@@ -1,5 +1,6 @@
 //! The subcommands' implementations, one module each.
 
+mod alerts_export;
 mod analyze;
 mod bench_remote_write;
 mod check_config;
@@ -13,7 +14,7 @@ mod sql;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{BenchCommand, Command, DatasetsCommand, EvalCommand};
+use crate::cli::{AlertsCommand, BenchCommand, Command, DatasetsCommand, EvalCommand};
 
 /// Run one subcommand.
 pub(crate) fn run(command: Command) -> Result<()> {
@@ -28,6 +29,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
         Command::Serve(args) => crate::serve::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Bench(BenchCommand::RemoteWrite(args)) => bench_remote_write::run(&args),
+        Command::Alerts(AlertsCommand::Export(args)) => alerts_export::run(&args),
     }
 }
 

@@ -372,4 +372,40 @@ fn an_incident_pages_through_alertmanager_and_remediates_exactly_once_across_a_r
     let delivered = omen.metric("omen_notifications_delivered_total{channel=\"remediate\"}");
     assert!(delivered.unwrap_or(0.0) >= 1.0, "{delivered:?}");
     omen.stop();
+
+    // 5. The history and the feedback, exported to Parquet.
+    let events = work.join("events.parquet");
+    let feedback = work.join("feedback.parquet");
+    let run = support::omen([
+        "alerts",
+        "export",
+        "--data-dir",
+        omen.data_dir.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--feedback",
+        feedback.to_str().unwrap(),
+    ]);
+    assert!(run.success, "{}", run.stderr);
+    let batches = support::read_parquet(&events);
+    let kinds: Vec<String> = batches
+        .iter()
+        .flat_map(|b| {
+            let column = b.column_by_name("kind").unwrap();
+            let strings = column
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .unwrap();
+            strings
+                .iter()
+                .map(|s| s.unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(kinds, ["firing", "resolved"]);
+    let rows: usize = support::read_parquet(&feedback)
+        .iter()
+        .map(|b| b.num_rows())
+        .sum();
+    assert_eq!(rows, 1);
 }

@@ -9,7 +9,7 @@
 pub(crate) mod api;
 mod hub;
 mod observer;
-mod store;
+pub(crate) mod store;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
