@@ -111,6 +111,25 @@ pub(crate) enum BenchCommand {
     /// Send remote-write traffic to a receiver (Omen, or Prometheus started with
     /// --web.enable-remote-write-receiver) and print samples/s and latency percentiles.
     RemoteWrite(BenchRemoteWriteArgs),
+    /// Time the alert path: from an anomalous sample's request to its webhook, for a server
+    /// run with benches/config/alert-latency.toml.
+    AlertLatency(BenchAlertLatencyArgs),
+}
+
+/// Arguments of `omen bench alert-latency`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchAlertLatencyArgs {
+    /// The server's remote-write URL.
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: String,
+
+    /// Where to listen for the webhooks (the channel `probe` of the configuration).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9399")]
+    pub(crate) hook_listen: std::net::SocketAddr,
+
+    /// How many probes (alerts) to time.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub(crate) probes: usize,
 }
 
 /// Arguments of `omen bench remote-write`.

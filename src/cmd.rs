@@ -2,6 +2,7 @@
 
 mod alerts_export;
 mod analyze;
+mod bench_alert_latency;
 mod bench_remote_write;
 mod check_config;
 mod datasets;
@@ -29,6 +30,7 @@ pub(crate) fn run(command: Command) -> Result<()> {
         Command::Serve(args) => crate::serve::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Bench(BenchCommand::RemoteWrite(args)) => bench_remote_write::run(&args),
+        Command::Bench(BenchCommand::AlertLatency(args)) => bench_alert_latency::run(&args),
         Command::Alerts(AlertsCommand::Export(args)) => alerts_export::run(&args),
     }
 }

@@ -176,6 +176,12 @@ mod tests {
     }
 
     #[test]
+    fn the_alert_latency_bench_config_parses() {
+        let config = Config::parse(include_str!("../benches/config/alert-latency.toml")).unwrap();
+        assert_eq!(config.alert.grouping.group_wait, std::time::Duration::ZERO);
+    }
+
+    #[test]
     fn an_empty_file_is_the_defaults() {
         assert_eq!(Config::parse("").unwrap(), Config::default());
     }
