@@ -25,6 +25,7 @@ use omen_notify::{ChannelKind, Dispatcher, DispatcherHandle, NotifyStats, Outbox
 use crate::config::Config;
 use hub::Hub;
 pub(crate) use observer::AlertObserver;
+use observer::Restored;
 use store::Store;
 
 /// The running alert stage, less the observer (which the engine owns).
@@ -72,6 +73,7 @@ impl Alerting {
         // again) and into the hub, so it is neither forgotten nor announced twice.
         let active = store.active()?;
         let mut restored: HashMap<Vec<u8>, Vec<FiringState>> = HashMap::new();
+        let mut unclaimed = Vec::new();
         let mut firing = BTreeMap::new();
         let names = |kind| {
             config
@@ -93,6 +95,7 @@ impl Alerting {
                 .entry(labels.as_bytes().to_vec())
                 .or_default()
                 .push(saved.state);
+            unclaimed.push((labels.as_bytes().to_vec(), saved.alert.fingerprint.clone()));
             for (_, grouper) in &mut webhooks {
                 grouper.restore(saved.alert.clone(), saved.notified_at_ms);
             }
@@ -107,6 +110,8 @@ impl Alerting {
         store.save_adjustments(&rules.adjustments().save())?;
         let store = Arc::new(Mutex::new(store));
         let (events, received) = mpsc::channel();
+        let restored = Arc::new(Restored::new(restored));
+        let ttl_ms = config.live.series_ttl.as_millis() as i64;
         let hub = Hub {
             rules: rules.clone(),
             outbox: outbox.clone(),
@@ -116,6 +121,9 @@ impl Alerting {
             resend: server.alert_resend_interval,
             active: firing,
             last_resend_ms: omen_notify::now_ms(),
+            restored: restored.clone(),
+            unclaimed,
+            unclaimed_deadline_ms: omen_notify::now_ms() + ttl_ms,
         };
         let stop = Arc::new(AtomicBool::new(false));
         let hub_stop = stop.clone();

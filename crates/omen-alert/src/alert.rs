@@ -144,6 +144,7 @@ pub struct Explanation {
     /// The sample this explanation describes (epoch ms).
     pub timestamp_ms: i64,
     /// The value the detector judged (a counter's rate).
+    #[serde(with = "nullable")]
     pub value: f64,
     /// The baseline's expected value.
     #[serde(with = "nullable")]
@@ -237,6 +238,35 @@ mod nullable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A series that ends before any ready sample (expiry after a restart) is explained with
+    /// unknown numbers; the explanation must still read back from the alert store.
+    #[test]
+    fn an_explanation_of_unknown_numbers_round_trips_through_json() {
+        let unknown = Explanation {
+            timestamp_ms: 1,
+            value: f64::NAN,
+            expected: f64::NAN,
+            lower: f64::NAN,
+            upper: f64::NAN,
+            score: 0.0,
+            threshold: 0.5,
+            deviation: f64::NAN,
+            relative_deviation: f64::NAN,
+            direction: Deviation::None,
+            contributions: Vec::new(),
+            change_point_ms: None,
+            season_period_ms: None,
+            rule: "r".into(),
+            peak_score: 1.0,
+            peak_deviation: f64::NAN,
+            series_url: String::new(),
+        };
+        let json = serde_json::to_string(&unknown).unwrap();
+        assert!(json.contains("\"value\":null"), "{json}");
+        let back: Explanation = serde_json::from_str(&json).unwrap();
+        assert!(back.value.is_nan() && back.expected.is_nan());
+    }
 
     #[test]
     fn series_urls_select_exactly_the_series() {

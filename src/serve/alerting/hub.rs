@@ -24,6 +24,7 @@ use omen_alert::{
 };
 use omen_notify::{Notification, Outbox, now_ms};
 
+use super::observer::Restored;
 use super::store::Store;
 
 /// The longest the hub sleeps without looking at its timers.
@@ -43,6 +44,12 @@ pub(crate) struct Hub {
     /// Firing alerts by fingerprint, for the resends.
     pub(crate) active: BTreeMap<String, Alert>,
     pub(crate) last_resend_ms: i64,
+    /// Alerts restored at start, by series, until their series shows up again.
+    pub(crate) restored: Arc<Restored>,
+    /// The restored alerts' series and fingerprints, and when to resolve those whose series
+    /// has not come back (a series silent for `live.series_ttl` would have expired anyway).
+    pub(crate) unclaimed: Vec<(Vec<u8>, String)>,
+    pub(crate) unclaimed_deadline_ms: i64,
 }
 
 impl Hub {
@@ -147,6 +154,9 @@ impl Hub {
 
     /// Due group notifications and resends.
     pub(crate) fn tick(&mut self, now: i64) {
+        if !self.unclaimed.is_empty() && now >= self.unclaimed_deadline_ms {
+            self.resolve_unclaimed(now);
+        }
         let mut out = Vec::new();
         for (channel, grouper) in &mut self.webhooks {
             for due in grouper.due(now) {
@@ -183,6 +193,33 @@ impl Hub {
             }
         }
         self.enqueue(out, now);
+    }
+
+    /// Resolve the restored alerts whose series never came back after the restart.
+    fn resolve_unclaimed(&mut self, now: i64) {
+        let gone: std::collections::HashSet<Vec<u8>> =
+            self.restored.take_unclaimed().into_iter().collect();
+        let events: Vec<AlertEvent> = std::mem::take(&mut self.unclaimed)
+            .into_iter()
+            .filter(|(series, _)| gone.contains(series))
+            .filter_map(|(_, fingerprint)| self.active.get(&fingerprint).cloned())
+            .map(|mut alert| {
+                alert.state = omen_alert::AlertState::Resolved;
+                alert.ends_at_ms = Some(now);
+                AlertEvent {
+                    kind: EventKind::Resolved,
+                    alert,
+                    replaces: None,
+                }
+            })
+            .collect();
+        if !events.is_empty() {
+            tracing::info!(
+                alerts = events.len(),
+                "resolved restored alerts whose series did not come back"
+            );
+            self.handle(events, now);
+        }
     }
 
     fn enqueue(&self, out: Vec<Notification>, now: i64) {

@@ -9,28 +9,62 @@ use std::sync::{Arc, Mutex, PoisonError};
 use omen_alert::{AlertEvent, CompiledAlerts, FiringState, Observation, SeriesAlerts};
 use omen_engine::live::{Labels, Observer, ObserverSlot, ScoredSample};
 
+/// Firing alerts saved before a restart, by the series' encoded labels: each taken by its
+/// series when it first shows up again; what is left when the hub's deadline passes belongs
+/// to series that did not come back, and the hub resolves it.
+#[derive(Debug, Default)]
+pub(crate) struct Restored {
+    states: Mutex<HashMap<Vec<u8>, Vec<FiringState>>>,
+    any: AtomicBool,
+}
+
+impl Restored {
+    pub(crate) fn new(states: HashMap<Vec<u8>, Vec<FiringState>>) -> Self {
+        Self {
+            any: AtomicBool::new(!states.is_empty()),
+            states: Mutex::new(states),
+        }
+    }
+
+    /// The saved states of one series, taken.
+    fn take(&self, series: &[u8]) -> Vec<FiringState> {
+        if !self.any.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        let taken = states.remove(series).unwrap_or_default();
+        if states.is_empty() {
+            self.any.store(false, Ordering::Relaxed);
+        }
+        taken
+    }
+
+    /// Every series not claimed yet, taken.
+    pub(crate) fn take_unclaimed(&self) -> Vec<Vec<u8>> {
+        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
+        self.any.store(false, Ordering::Relaxed);
+        states.drain().map(|(series, _)| series).collect()
+    }
+}
+
 /// Feeds every scored sample to its series' rules.
 #[derive(Debug)]
 pub(crate) struct AlertObserver {
     rules: Arc<CompiledAlerts>,
     events: Sender<Vec<AlertEvent>>,
-    /// Firing alerts saved before a restart, by the series' encoded labels; taken when the
-    /// series first shows up again.
-    restored: Mutex<HashMap<Vec<u8>, Vec<FiringState>>>,
-    any_restored: AtomicBool,
+    restored: Arc<Restored>,
 }
 
 impl AlertObserver {
     pub(crate) fn new(
         rules: Arc<CompiledAlerts>,
         events: Sender<Vec<AlertEvent>>,
-        restored: HashMap<Vec<u8>, Vec<FiringState>>,
+        restored: Arc<Restored>,
     ) -> Self {
         Self {
             rules,
-            any_restored: AtomicBool::new(!restored.is_empty()),
             events,
-            restored: Mutex::new(restored),
+            restored,
         }
     }
 
@@ -39,14 +73,8 @@ impl AlertObserver {
     fn state<'a>(&self, slot: &'a mut ObserverSlot, labels: &Labels) -> &'a mut SeriesAlerts {
         let boxed = slot.0.get_or_insert_with(|| {
             let mut alerts = self.rules.for_series(labels);
-            if self.any_restored.load(Ordering::Relaxed) {
-                let mut restored = self.restored.lock().unwrap_or_else(PoisonError::into_inner);
-                for saved in restored.remove(labels.as_bytes()).unwrap_or_default() {
-                    alerts.restore_firing(&self.rules, labels, &saved);
-                }
-                if restored.is_empty() {
-                    self.any_restored.store(false, Ordering::Relaxed);
-                }
+            for saved in self.restored.take(labels.as_bytes()) {
+                alerts.restore_firing(&self.rules, labels, &saved);
             }
             Box::new(alerts)
         });
