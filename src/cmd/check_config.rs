@@ -48,5 +48,26 @@ pub(crate) fn run(args: &CheckConfigArgs) -> Result<()> {
         "  detector: warm-up {} samples, target risk {}; verdict threshold {}",
         config.detector.warm_up, config.detector.target_risk, config.verdict.threshold
     );
+    let alert = &config.alert;
+    println!(
+        "  alerts: {} rules, {} maintenance windows, {} actions",
+        alert.rules.len(),
+        alert.maintenance.len(),
+        alert.actions.len()
+    );
+    let channels: Vec<String> = config
+        .notify
+        .channels
+        .iter()
+        .map(|c| format!("{} ({})", c.name, c.kind.as_str()))
+        .collect();
+    println!(
+        "  notify: {}",
+        if channels.is_empty() {
+            "no channels".to_string()
+        } else {
+            channels.join(", ")
+        }
+    );
     Ok(())
 }
