@@ -126,8 +126,8 @@ impl PeriodFinder {
         self.step_ms = steps.get(steps.len() / 2).copied().unwrap_or(1).max(1);
         self.slot_ms = self.step_ms;
         self.origin_ms = self.first_samples[0].0;
-        self.sums.reserve(CAPACITY);
-        self.counts.reserve(CAPACITY);
+        // No reserving CAPACITY up front: the buffer grows one slot per step, so a young
+        // series holds what it has seen (a few hundred bytes), not 12 KiB.
         for (t, v) in std::mem::take(&mut self.first_samples) {
             self.place(t, v);
         }
