@@ -24,15 +24,10 @@ use std::time::Duration;
 use omen_remote_write::{BodyEncoder, Labels, MetricType, Protocol, SeriesSamples};
 use serde_json::Value;
 use support::capture::Capture;
-use support::http;
+use support::http::{self, V1_HEADERS};
 use support::process::{Process, find, wait_until};
 use support::server::{Server, free_port};
 
-const V1_HEADERS: [(&str, &str); 3] = [
-    ("Content-Type", "application/x-protobuf"),
-    ("Content-Encoding", "snappy"),
-    ("X-Prometheus-Remote-Write-Version", "0.1.0"),
-];
 const SECRET: &str = "e2e-remediation-secret";
 const STEP_MS: i64 = 15_000;
 

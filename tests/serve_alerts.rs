@@ -8,15 +8,9 @@ use std::time::Duration;
 use omen_remote_write::{BodyEncoder, Labels, MetricType, Protocol, SeriesSamples};
 use serde_json::Value;
 use support::capture::Capture;
-use support::http;
+use support::http::{self, V1_HEADERS};
 use support::process::wait_until;
 use support::server::Server;
-
-const V1_HEADERS: [(&str, &str); 3] = [
-    ("Content-Type", "application/x-protobuf"),
-    ("Content-Encoding", "snappy"),
-    ("X-Prometheus-Remote-Write-Version", "0.1.0"),
-];
 
 fn history(omen: &Server) -> Vec<String> {
     let text = http::get(omen.addr, "/api/v1/alerts").unwrap().text();

@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 
 use omen_remote_write::{BodyEncoder, Labels, MetricType, Protocol, SeriesSamples};
-use support::http::{self, Response};
+use support::http::{self, Response, V1_HEADERS};
 use support::server::{Server, metric_in};
 
 /// The bodies a real Prometheus 2.42 sent (copied from ../shared/fixtures/remote-write).
@@ -17,12 +17,6 @@ fn fixture(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
-
-const V1_HEADERS: [(&str, &str); 3] = [
-    ("Content-Type", "application/x-protobuf"),
-    ("Content-Encoding", "snappy"),
-    ("X-Prometheus-Remote-Write-Version", "0.1.0"),
-];
 
 const V2_HEADERS: [(&str, &str); 3] = [
     (

@@ -60,22 +60,13 @@ pub(crate) struct ServerConfig {
     pub(crate) external_url: Option<String>,
     /// How often firing alerts are sent to Alertmanager again (each with `endsAt` four
     /// intervals ahead, so Alertmanager resolves them if Omen stops).
-    #[serde(deserialize_with = "human_duration")]
+    #[serde(with = "omen_core::human_duration")]
     pub(crate) alert_resend_interval: std::time::Duration,
 }
 
 /// Default `alert_resend_interval`: 1 minute, Prometheus's `--rules.alert.resend-delay`.
 pub(crate) fn default_alert_resend_interval() -> std::time::Duration {
     std::time::Duration::from_secs(60)
-}
-
-fn human_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
-    let text = String::deserialize(d)?;
-    humantime::parse_duration(&text).map_err(|err| {
-        serde::de::Error::custom(format!(
-            "`{text}` is not a duration such as \"30s\" or \"1m\": {err}"
-        ))
-    })
 }
 
 impl Default for ServerConfig {

@@ -86,14 +86,14 @@ pub struct RuleConfig {
     #[serde(
         default,
         rename = "for",
-        serialize_with = "duration::serialize",
+        serialize_with = "omen_core::human_duration::serialize",
         deserialize_with = "duration::de_for"
     )]
     pub for_duration: Duration,
     /// How long a firing alert stays firing after the last breaching sample.
     #[serde(
         default = "default_keep_firing_for",
-        serialize_with = "duration::serialize",
+        serialize_with = "omen_core::human_duration::serialize",
         deserialize_with = "duration::de_keep_firing_for"
     )]
     pub keep_firing_for: Duration,
@@ -157,7 +157,7 @@ pub struct FlappingConfig {
     /// The window in which fire/resolve flips are counted; a flapping alert resolves after
     /// being calm for one whole window.
     #[serde(
-        serialize_with = "duration::serialize",
+        serialize_with = "omen_core::human_duration::serialize",
         deserialize_with = "duration::de_window"
     )]
     pub window: Duration,
@@ -211,19 +211,19 @@ pub struct GroupingConfig {
     pub group_by: Vec<String>,
     /// How long a new group waits for more alerts before its first notification.
     #[serde(
-        serialize_with = "duration::serialize",
+        serialize_with = "omen_core::human_duration::serialize",
         deserialize_with = "duration::de_group_wait"
     )]
     pub group_wait: Duration,
     /// How often a group's changes are sent after its first notification.
     #[serde(
-        serialize_with = "duration::serialize",
+        serialize_with = "omen_core::human_duration::serialize",
         deserialize_with = "duration::de_group_interval"
     )]
     pub group_interval: Duration,
     /// After how long an unchanged firing group is sent again.
     #[serde(
-        serialize_with = "duration::serialize",
+        serialize_with = "omen_core::human_duration::serialize",
         deserialize_with = "duration::de_repeat_interval"
     )]
     pub repeat_interval: Duration,

@@ -2,6 +2,7 @@
 
 mod detector;
 mod error;
+pub mod human_duration;
 mod sample;
 mod score;
 mod staleness;

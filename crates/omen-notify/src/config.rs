@@ -1,7 +1,6 @@
 //! The `[notify]` settings: channels (where and how to send), their retry schedule and safety
 //! rails, and the global cap on actions. [`NotifyConfig::validate`] names the first bad key.
 
-mod duration;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -56,7 +55,7 @@ pub struct NotifyConfig {
     pub concurrency: usize,
     /// How long finished entries (delivered, dead-lettered, suppressed, coalesced) and audit
     /// rows are kept. A key is recognised as a duplicate for this long.
-    #[serde(with = "duration")]
+    #[serde(with = "omen_core::human_duration")]
     pub retention: Duration,
     /// SQLite's `synchronous` for the outbox: `full` syncs every commit to disk (an enqueue
     /// that returned survives a power loss; a few milliseconds per commit on a typical disk),
@@ -152,7 +151,7 @@ pub struct ChannelConfig {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// How long one attempt may take, from connecting to the end of the answer's headers.
-    #[serde(default = "default_timeout", with = "duration")]
+    #[serde(default = "default_timeout", with = "omen_core::human_duration")]
     pub timeout: Duration,
     /// The HMAC-SHA256 key; when set (here or in `secret_file`), deliveries are signed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,7 +167,7 @@ pub struct ChannelConfig {
     pub retry: RetryConfig,
     /// After a notification to a target is accepted, further ones to the same target on this
     /// channel are suppressed for this long. 0: no cooldown.
-    #[serde(default = "default_cooldown", with = "duration")]
+    #[serde(default = "default_cooldown", with = "omen_core::human_duration")]
     pub cooldown: Duration,
     /// At most `max` notifications accepted on this channel per sliding `per`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -250,13 +249,13 @@ impl ChannelKind {
 #[serde(default, deny_unknown_fields)]
 pub struct RetryConfig {
     /// The cap of the first delay.
-    #[serde(with = "duration")]
+    #[serde(with = "omen_core::human_duration")]
     pub initial: Duration,
     /// The largest cap a delay doubles up to.
-    #[serde(with = "duration")]
+    #[serde(with = "omen_core::human_duration")]
     pub max: Duration,
     /// Past this from the enqueue, a failed entry goes to the dead letters.
-    #[serde(with = "duration")]
+    #[serde(with = "omen_core::human_duration")]
     pub give_up_after: Duration,
 }
 
@@ -292,7 +291,7 @@ pub struct RateLimit {
     /// Notifications accepted per window.
     pub max: u32,
     /// The window.
-    #[serde(with = "duration")]
+    #[serde(with = "omen_core::human_duration")]
     pub per: Duration,
 }
 

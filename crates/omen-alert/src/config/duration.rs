@@ -4,14 +4,10 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer, Serializer};
+use serde::{Deserialize, Deserializer};
 
 /// Longest duration accepted: about 292 years, so that milliseconds fit in an `i64`.
 const MAX_MS: u128 = i64::MAX as u128;
-
-pub(super) fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(&humantime::format_duration(*value))
-}
 
 /// Parse `text` as a duration for `key`, or say why not, naming the key.
 pub(crate) fn parse(key: &str, text: &str) -> Result<Duration, String> {

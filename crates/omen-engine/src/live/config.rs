@@ -30,10 +30,10 @@ pub struct LiveConfig {
     /// Series modelled at once, over all shards; a new series past this is not modelled.
     pub max_active_series: usize,
     /// A series that received nothing for this long (wall clock) is dropped with its state.
-    #[serde(with = "human_duration")]
+    #[serde(with = "omen_core::human_duration")]
     pub series_ttl: Duration,
     /// How often the state is written to the data directory (it is also written at shutdown).
-    #[serde(with = "human_duration")]
+    #[serde(with = "omen_core::human_duration")]
     pub snapshot_interval: Duration,
     /// Prometheus selectors; a series is modelled when it matches any of them. Empty: all.
     pub matchers: Vec<String>,
@@ -122,31 +122,6 @@ impl LiveConfig {
                 })
             })
             .collect()
-    }
-}
-
-/// Durations as people write them: `"15m"`, `"1h 30m"`, `"90s"`, `"500ms"`.
-mod human_duration {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        value: &Duration,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&humantime::format_duration(*value))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Duration, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        humantime::parse_duration(&text).map_err(|err| {
-            serde::de::Error::custom(format!(
-                "`{text}` is not a duration ({err}); write it like \"15m\", \"1h 30m\" or \"90s\""
-            ))
-        })
     }
 }
 
