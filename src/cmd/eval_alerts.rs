@@ -20,7 +20,6 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::num::NonZero;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
 
@@ -35,7 +34,9 @@ use serde_json::json;
 
 use crate::atomic_write::write_atomically;
 use crate::cli::EvalAlertsArgs;
-use crate::cmd::eval_nab::{DATA_SUBDIR, WINDOWS_FILE, check_relative, corpus_dir};
+use crate::cmd::eval_nab::{
+    DATA_SUBDIR, WINDOWS_FILE, check_relative, corpus_dir, each_file_in_parallel,
+};
 
 /// The static threshold's starting multiplier and its step down.
 const START_K: f64 = 3.0;
@@ -68,7 +69,10 @@ pub(crate) fn run(args: &EvalAlertsArgs) -> Result<()> {
     }
     let rules = default_rules()?;
     let started = Instant::now();
-    let scored = parallel(&files, |file| {
+    let threads = thread::available_parallelism()
+        .map_or(1, NonZero::get)
+        .min(files.len());
+    let scored = each_file_in_parallel(&data, &files, threads, |file| {
         score_file(&data.join(DATA_SUBDIR).join(file), file, &windows)
     })?;
     let omen = scored
@@ -122,42 +126,6 @@ pub(crate) fn run(args: &EvalAlertsArgs) -> Result<()> {
 fn default_rules() -> Result<CompiledAlerts> {
     let config: AlertConfig = toml::from_str("[[rules]]\nname = \"omen\"\n")?;
     Ok(config.validate()?)
-}
-
-/// Runs `job` on every file on all cores; results in the order of `files`, first error wins.
-fn parallel<T: Send>(files: &[&str], job: impl Fn(&str) -> Result<T> + Sync) -> Result<Vec<T>> {
-    let threads = thread::available_parallelism()
-        .map_or(1, NonZero::get)
-        .min(files.len());
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<T>>> = files.iter().map(|_| None).collect();
-    thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(file) = files.get(i) else { break };
-                        done.push((i, job(file)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        for worker in workers {
-            let done = worker
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            for (i, result) in done {
-                results[i] = Some(result);
-            }
-        }
-    });
-    results
-        .into_iter()
-        .map(|r| r.expect("every file is run"))
-        .collect()
 }
 
 /// Reads one file, locates its windows and scores every row with a fresh default detector.

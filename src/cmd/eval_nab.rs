@@ -153,19 +153,30 @@ pub(crate) fn check_relative(file: &str) -> Result<()> {
 }
 
 /// Runs [`detect_file`] on every file on `threads` threads; results in the order of `files`.
-///
-/// After a failure no new file is started, and the error of the first failed file (in the
-/// order of `files`) is returned.
 fn detect_all(data: &Path, out: &Path, files: &[&str], threads: usize) -> Result<Vec<Detected>> {
+    each_file_in_parallel(data, files, threads, |file| {
+        detect_file(&data.join(DATA_SUBDIR).join(file), out, file)
+    })
+}
+
+/// Runs `job` on every listed file of the corpus at `data` on `threads` threads, largest file
+/// first (a good schedule for independent jobs of uneven size); results in the order of
+/// `files`. After a failure no new file is started, and the error of the first failed file
+/// (in the order of `files`) is returned.
+pub(crate) fn each_file_in_parallel<T: Send>(
+    data: &Path,
+    files: &[&str],
+    threads: usize,
+    job: impl Fn(&str) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
     let input = |file: &str| data.join(DATA_SUBDIR).join(file);
-    // Largest first: a good schedule for independent jobs of uneven size.
     let mut order: Vec<usize> = (0..files.len()).collect();
     let size = |i: &usize| fs::metadata(input(files[*i])).map_or(0, |m| m.len());
     order.sort_by_cached_key(|i| std::cmp::Reverse(size(i)));
 
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let mut results: Vec<Option<Result<Detected>>> = files.iter().map(|_| None).collect();
+    let mut results: Vec<Option<Result<T>>> = files.iter().map(|_| None).collect();
     thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -175,7 +186,7 @@ fn detect_all(data: &Path, out: &Path, files: &[&str], threads: usize) -> Result
                         let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                             break;
                         };
-                        let result = detect_file(&input(files[i]), out, files[i]);
+                        let result = job(files[i]);
                         failed.fetch_or(result.is_err(), Ordering::Relaxed);
                         done.push((i, result));
                     }
