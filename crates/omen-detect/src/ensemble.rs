@@ -12,7 +12,9 @@
 //! 3. The [`LevelRarity`] model judges the value itself against a slow memory of the series'
 //!    range: a value the series rarely or never reaches, however slowly it got there.
 //! 4. Each kind of evidence goes through its own [`TailModel`], fitted on this series' own
-//!    history, which gives a tail probability. The three tails (spike, level above, level
+//!    history, which gives a tail probability. The spike probability is floored at the rate at
+//!    which the series has already made spikes that large ([`Recurrence`]), so that a spike
+//!    that keeps coming back stops paging. The three tails (spike, level above, level
 //!    below) are combined with a Bonferroni bound (three times the smallest probability) and
 //!    mapped to a score: 0.5 at the target risk.
 //! 5. The models learn from the sample after it was scored (the score is causal). When the
@@ -25,13 +27,14 @@
 //! The band is `expected ± σ·u`, where `u` is the spike statistic at which the spike evidence
 //! alone reaches the target risk: a value outside the band scores at least 0.5.
 //!
-//! State per series once warm: about 1.5 KiB with a season (the profile is most of it).
+//! State per series once warm: about 1.7 KiB with a season (the profile is most of it).
 
 use omen_core::{Detector, ModelKind, Sample, Score, Status};
 use serde::{Deserialize, Serialize};
 
 use crate::changepoint::Cusum;
 use crate::level::LevelRarity;
+use crate::recurrence::Recurrence;
 use crate::robust::RobustBaseline;
 use crate::seasonal::{PhaseMemo, SeasonalBaseline};
 use crate::tail::{QuantileMemo, TailModel, score_from_ln_risk};
@@ -162,6 +165,10 @@ pub struct Ensemble {
     /// the tail of one says nothing about the other's.
     robust_tail: TailModel,
     seasonal_tail: TailModel,
+    /// How often each spike statistic has risen through fixed levels: a spike that keeps
+    /// coming back (a cron job) is not rarer than its own record says.
+    robust_recurrence: Recurrence,
+    seasonal_recurrence: Recurrence,
     level: LevelRarity,
     recent_residuals: [f64; SHIFT_WINDOW],
     last_change_ms: Option<i64>,
@@ -230,6 +237,8 @@ impl Ensemble {
             cusum: Cusum::new(config.shift_k, config.shift_alarm, 4.0, SHIFT_WINDOW as u32),
             robust_tail: TailModel::new(SPIKE_PRIOR.0, SPIKE_PRIOR.1),
             seasonal_tail: TailModel::new(SPIKE_PRIOR.0, SPIKE_PRIOR.1),
+            robust_recurrence: Recurrence::default(),
+            seasonal_recurrence: Recurrence::default(),
             level: LevelRarity::new(config.level_half_life),
             config,
             samples: 0,
@@ -369,22 +378,26 @@ impl Detector for Ensemble {
         let (expected, sigma, z, baseline_kind) =
             (chosen.expected, chosen.sigma, chosen.z, chosen.kind);
         let residual = value - expected;
-        let spike_tail = match baseline_kind {
-            ModelKind::Seasonal => &self.seasonal_tail,
-            _ => &self.robust_tail,
+        let (spike_tail, recurrence) = match baseline_kind {
+            ModelKind::Seasonal => (&self.seasonal_tail, &self.seasonal_recurrence),
+            _ => (&self.robust_tail, &self.robust_recurrence),
         };
         self.recent_residuals.rotate_left(1);
         self.recent_residuals[SHIFT_WINDOW - 1] = residual;
 
         let step = self.cusum.update(z);
-        let p_spike = spike_tail.probability(spike_statistic(z));
+        let p_spike = spike_tail
+            .probability(spike_statistic(z))
+            .max(recurrence.rate_at_least(spike_statistic(z)));
         let p_level = self.level.probability(value);
         let risk = self.config.target_risk;
         let half_width = sigma * spike_tail.quantile_memo(risk / TESTS, &mut self.memo.band);
         self.robust_tail.update(spike_statistic(robust.z));
+        self.robust_recurrence.update(spike_statistic(robust.z));
         if let Some(view) = seasonal {
             // The seasonal tail learns even while the robust baseline is the one in use.
             self.seasonal_tail.update(spike_statistic(view.z));
+            self.seasonal_recurrence.update(spike_statistic(view.z));
         }
         self.level.update(value);
         self.learn(timestamp_ms, value, season_bin, step.shift);

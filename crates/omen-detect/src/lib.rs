@@ -5,6 +5,7 @@ mod ensemble;
 mod gate;
 mod level;
 mod period;
+mod recurrence;
 mod robust;
 mod seasonal;
 mod tail;
@@ -20,6 +21,7 @@ pub use ensemble::{
 pub use gate::{DEFAULT_REST_HALF_LIFE, EscalationGate};
 pub use level::LevelRarity;
 pub use period::{FoundSeason, PeriodFinder, Search};
+pub use recurrence::Recurrence;
 pub use robust::RobustBaseline;
 pub use seasonal::{HoltWinters, MAX_BINS, SeasonalBaseline};
 pub use tail::{TailModel, score_from_probability};

@@ -33,8 +33,9 @@ use super::series::{Record, RecordRef};
 /// The snapshot's file name in the data directory.
 pub const FILE_NAME: &str = "live-state.bin";
 const MAGIC: &[u8; 8] = b"OMENLIVE";
-/// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this build writes and reads. Bumped whenever the detector's serialised state
+/// changes (postcard is not self-describing): 2 added the spike recurrence counts.
+pub const FORMAT_VERSION: u32 = 2;
 const END: u32 = u32::MAX;
 /// No record is near this; a longer length means a damaged file.
 const MAX_RECORD: u32 = 64 << 20;
