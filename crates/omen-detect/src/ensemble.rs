@@ -12,9 +12,9 @@
 //! 3. The [`LevelRarity`] model judges the value itself against a slow memory of the series'
 //!    range: a value the series rarely or never reaches, however slowly it got there.
 //! 4. Each kind of evidence goes through its own [`TailModel`], fitted on this series' own
-//!    history, which gives a tail probability. The spike probability is floored at the rate at
-//!    which the series has already made spikes that large ([`Recurrence`]), so that a spike
-//!    that keeps coming back stops paging. The three tails (spike, level above, level
+//!    history, which gives a tail probability. Each probability is floored at the rate at
+//!    which the series has already risen that far ([`Recurrence`]), so that a spike that keeps
+//!    coming back stops paging. The three tails (spike, level above, level
 //!    below) are combined with a Bonferroni bound (three times the smallest probability) and
 //!    mapped to a score: 0.5 at the target risk.
 //! 5. The models learn from the sample after it was scored (the score is causal). When the
@@ -27,7 +27,7 @@
 //! The band is `expected ± σ·u`, where `u` is the spike statistic at which the spike evidence
 //! alone reaches the target risk: a value outside the band scores at least 0.5.
 //!
-//! State per series once warm: about 1.7 KiB with a season (the profile is most of it).
+//! State per series once warm: about 1.6 KiB with a season (the profile is most of it).
 
 use omen_core::{Detector, ModelKind, Sample, Score, Status};
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,9 @@ const SPIKE_PRIOR: (f64, f64) = (2.33, 0.39);
 /// σ is never below this fraction of the robust baseline's unclipped spread, so that on a
 /// series that is nearly always constant a burst is rare, not impossible.
 const SPREAD_FLOOR: f64 = 0.2;
+/// Confidence of the recurrence floor under the spike evidence (99 %, as a standard normal
+/// quantile): a spike is routine once it has clearly recurred.
+const SPIKE_RECURRENCE_Z: f64 = 2.326_347_874_040_841;
 /// How many tail probabilities the score takes the smallest of (spike, level above, level
 /// below): the Bonferroni factor that keeps the combined false-alarm rate at the target risk.
 const TESTS: f64 = 3.0;
@@ -388,7 +391,7 @@ impl Detector for Ensemble {
         let step = self.cusum.update(z);
         let p_spike = spike_tail
             .probability(spike_statistic(z))
-            .max(recurrence.rate_at_least(spike_statistic(z)));
+            .max(recurrence.rate_at_least(spike_statistic(z), SPIKE_RECURRENCE_Z));
         let p_level = self.level.probability(value);
         let risk = self.config.target_risk;
         let half_width = sigma * spike_tail.quantile_memo(risk / TESTS, &mut self.memo.band);

@@ -7,16 +7,21 @@
 //! them, and passes the result through two [`TailModel`]s, one for each side. A value far into
 //! a side of the range that the series rarely or never visits gets a small tail probability,
 //! calibrated on the series' own history like every other statistic in the ensemble; a series
-//! that regularly visits that range (a daily peak) teaches the tail that it is normal.
+//! that regularly visits that range (a daily peak) teaches the tail that it is normal, and a
+//! value that keeps coming back to the same rare level (a nightly job's spike on a flat
+//! series) is floored by how often it has ([`Recurrence`], at 99.99 % confidence: incidents of
+//! the level, a disk filling or a machine overheating, do recur and must page again, so a level
+//! becomes routine only after several visits).
 //!
 //! The mean and deviation are not clipped on purpose: after a lasting change the memory must
 //! move to the new level, or every later sample would stay "rare".
 //!
-//! Cost per series: 4 numbers and two tails (16 numbers); one tail probability per side per
-//! sample.
+//! Cost per series: 4 numbers, two tails (16 numbers) and two recurrence records (26 numbers);
+//! one tail probability per side per sample.
 
 use serde::{Deserialize, Serialize};
 
+use crate::recurrence::Recurrence;
 use crate::robust::alpha_for_half_life;
 use crate::tail::TailModel;
 
@@ -26,6 +31,8 @@ const STARTUP_SAMPLES: u64 = 20;
 /// standard normal is 2.05, but the excesses of a long-memory level are heavier, so the
 /// two-sided prior of the spike tail is kept).
 const LEVEL_PRIOR: (f64, f64) = (2.33, 0.39);
+/// Confidence of the recurrence floor (99.99 %, as a standard normal quantile).
+const RECURRENCE_Z: f64 = 3.719_016_485_455_68;
 /// σ of the memory is never below this fraction of the mean's magnitude, so a constant series
 /// still has a scale.
 const RELATIVE_SIGMA_FLOOR: f64 = 1e-9;
@@ -39,6 +46,8 @@ pub struct LevelRarity {
     abs_dev: f64,
     upper: TailModel,
     lower: TailModel,
+    upper_recurrence: Recurrence,
+    lower_recurrence: Recurrence,
 }
 
 impl LevelRarity {
@@ -62,6 +71,8 @@ impl LevelRarity {
             abs_dev: 0.0,
             upper: TailModel::new(LEVEL_PRIOR.0, LEVEL_PRIOR.1),
             lower: TailModel::new(LEVEL_PRIOR.0, LEVEL_PRIOR.1),
+            upper_recurrence: Recurrence::default(),
+            lower_recurrence: Recurrence::default(),
         }
     }
 
@@ -72,11 +83,13 @@ impl LevelRarity {
             return 1.0;
         }
         let z = self.standardise(value);
-        if z >= 0.0 {
-            self.upper.probability(z)
+        let (tail, recurrence, u) = if z >= 0.0 {
+            (&self.upper, &self.upper_recurrence, z)
         } else {
-            self.lower.probability(-z)
-        }
+            (&self.lower, &self.lower_recurrence, -z)
+        };
+        tail.probability(u)
+            .max(recurrence.rate_at_least(u, RECURRENCE_Z))
     }
 
     /// Learn from one finite value (after it was scored).
@@ -87,6 +100,8 @@ impl LevelRarity {
             let z = self.standardise(value);
             self.upper.update(z.max(0.0));
             self.lower.update((-z).max(0.0));
+            self.upper_recurrence.update(z.max(0.0));
+            self.lower_recurrence.update((-z).max(0.0));
         }
         self.samples += 1;
         // A plain running mean while young, then the exponential memory.

@@ -1,7 +1,7 @@
-//! Recurrence: how often a series' spike statistic has *risen through* fixed levels, a floor
-//! under the tail probability so that a spike the series makes again and again (a cron job, a
-//! nightly backup, a batch every hour) stops paging once it has recurred often enough to be
-//! sure that it is routine.
+//! Recurrence: how often a statistic of a series (the spike `|z|`, or the level against the
+//! long memory) has *risen through* fixed levels, a floor under its tail probability so that a
+//! spike the series makes again and again (a cron job, a nightly backup, a batch every hour)
+//! stops paging once it has recurred often enough to be sure that it is routine.
 //!
 //! The peaks-over-threshold tail ([`crate::tail`]) extrapolates far beyond the data it has
 //! seen, and it winsorises its excesses so that one enormous outlier cannot flatten it. Both
@@ -11,17 +11,18 @@
 //! (j = 0..12, so 4 to 346 in units of the statistic, σ for `|z|`), how many times the
 //! statistic crossed up through it. A spike counts once however many samples it lasts, so the
 //! count is a number of *episodes*. With `k` upcrossings of a level in `n` samples (both
-//! decayed with a half-life, so a pattern that stopped is forgotten), the rate of such
-//! episodes is at least the lower 99 % Poisson confidence bound `λ(k) / n`, and a value at
-//! that level is not rarer than that. One earlier occurrence changes almost nothing (`λ(1)` is
-//! 0.002); after three, `λ(3)` is about 0.4; after fourteen daily spikes, about 7 per
-//! two weeks, which no longer reaches the alert threshold.
+//! halved every `HALVE_AT / 2` samples, so a pattern that stopped is forgotten), the rate of such
+//! episodes is at least the lower Poisson confidence bound `λ(k) / n`, and a value at that
+//! level is not rarer than that. The caller picks the confidence: at 99 % (the spike
+//! evidence), one earlier occurrence changes almost nothing (`λ(1)` is 0.002), after three
+//! `λ(3)` is about 0.4, and after fourteen daily spikes about 7 per two weeks, which no longer
+//! reaches the alert threshold; at 99.99 % (the level evidence, whose incidents, a disk filling
+//! or a machine overheating, do come back and must page again) `λ(3)` is 0.05 and `λ(14)` 4.
 //!
-//! Cost per series: 13 `f32` and one `f64`; one comparison per sample, a few more per crossing.
+//! Cost per series: 32 bytes (12 small integer counts, a sample count, the current level), a
+//! dozen bytes or so serialised; one comparison per sample, a few more per crossing.
 
 use serde::{Deserialize, Serialize};
-
-use crate::robust::alpha_for_half_life;
 
 /// Levels counted: `FIRST_LEVEL · LEVEL_RATIO^j`.
 const LEVELS: usize = 12;
@@ -29,24 +30,19 @@ const LEVELS: usize = 12;
 const FIRST_LEVEL: f64 = 4.0;
 /// Ratio between successive levels.
 const LEVEL_RATIO: f64 = 1.5;
-/// Standard normal quantile of the Poisson lower confidence bound (99 %).
-const CONFIDENCE_Z: f64 = 2.326_347_874_040_841;
-/// Half-life of the counts and of the sample weight, in samples (the memory of the tail
-/// itself: 400 excesses at a 2 % exceedance rate).
-const HALF_LIFE: f64 = 20_000.0;
-/// The weights grow by `1/decay` each sample instead of every count shrinking; they are
-/// brought back to 1 when they reach this.
-const RESCALE_AT: f64 = 1e18;
+/// When the sample count reaches this, it and every count are halved, so the record spans
+/// 20,000 to 40,000 samples (the memory of the tail itself is 400 excesses at a 2 %
+/// exceedance rate, 20,000 samples). No count can overflow: a level is crossed at most once
+/// every two samples.
+const HALVE_AT: u32 = 40_000;
 
 /// Upcrossing counts of one statistic of one series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recurrence {
-    /// Decayed upcrossings of each level, in units of `weight` (see `RESCALE_AT`).
-    counts: [f32; LEVELS],
-    /// Decayed number of samples, in units of `weight`.
-    samples: f64,
-    /// The weight of the current sample.
-    weight: f32,
+    /// Upcrossings of each level, halved with `samples`.
+    counts: [u16; LEVELS],
+    /// Samples seen, halved at `HALVE_AT`.
+    samples: u32,
     /// The level the statistic was at after the last sample (-1 below the first).
     level: i8,
 }
@@ -54,9 +50,8 @@ pub struct Recurrence {
 impl Default for Recurrence {
     fn default() -> Self {
         Self {
-            counts: [0.0; LEVELS],
-            samples: 0.0,
-            weight: 1.0,
+            counts: [0; LEVELS],
+            samples: 0,
             level: -1,
         }
     }
@@ -64,7 +59,8 @@ impl Default for Recurrence {
 
 impl Recurrence {
     /// The smallest rate, per sample, at which the statistic has been rising to `u` or above,
-    /// at 99 % confidence; 0 below the first level or when it never has.
+    /// at the confidence whose standard normal quantile is `confidence_z` (2.326 for 99 %);
+    /// 0 below the first level or when it never has.
     ///
     /// ```
     /// use omen_detect::Recurrence;
@@ -73,21 +69,15 @@ impl Recurrence {
     ///     daily.update(if i % 288 == 100 { 40.0 } else { 1.0 });
     /// }
     /// // Fourteen spikes in two weeks: about one in 580 samples at the least.
-    /// assert!(daily.rate_at_least(40.0) > 1e-3);
-    /// assert_eq!(daily.rate_at_least(100.0), 0.0);
+    /// assert!(daily.rate_at_least(40.0, 2.326) > 1e-3);
+    /// assert_eq!(daily.rate_at_least(100.0, 2.326), 0.0);
     /// ```
-    pub fn rate_at_least(&self, u: f64) -> f64 {
+    pub fn rate_at_least(&self, u: f64, confidence_z: f64) -> f64 {
         let Some(level) = level_of(u) else {
             return 0.0;
         };
-        if self.samples <= 0.0 {
-            return 0.0;
-        }
-        // Both are kept in units of the current weight.
-        let weight = f64::from(self.weight);
-        let crossings = f64::from(self.counts[level]) / weight;
-        let samples = self.samples / weight;
-        poisson_lower_bound(crossings) / samples.max(1.0)
+        let crossings = f64::from(self.counts[level]);
+        poisson_lower_bound(crossings, confidence_z) / f64::from(self.samples.max(1))
     }
 
     /// Learn from one value of the statistic (after it was scored).
@@ -95,21 +85,17 @@ impl Recurrence {
         if !u.is_finite() {
             return;
         }
-        let decay = 1.0 - alpha_for_half_life(HALF_LIFE);
-        let mut weight = f64::from(self.weight) / decay;
-        if weight >= RESCALE_AT {
+        self.samples += 1;
+        if self.samples >= HALVE_AT {
+            self.samples /= 2;
             for count in &mut self.counts {
-                *count = (f64::from(*count) / weight) as f32;
+                *count /= 2;
             }
-            self.samples /= weight;
-            weight = 1.0;
         }
-        self.weight = weight as f32;
-        self.samples += weight;
         let level = level_of(u).map_or(-1, |l| l as i8);
         // One crossing for each level passed on the way up since the last sample.
         for crossed in (self.level + 1).max(0)..=level {
-            self.counts[crossed as usize] += weight as f32;
+            self.counts[crossed as usize] += 1;
         }
         self.level = level;
     }
@@ -125,20 +111,24 @@ fn level_of(u: f64) -> Option<usize> {
     Some(level.min(LEVELS - 1))
 }
 
-/// Lower confidence bound of a Poisson mean from `k` observed events, by Wilson and Hilferty's
-/// approximation: below the exact bound for a few events (0.0015 instead of 0.010 for one, 0.41
-/// instead of 0.44 for three), so on the side of still alerting, and within 1 % from ten on.
-fn poisson_lower_bound(k: f64) -> f64 {
+/// Lower confidence bound of a Poisson mean from `k` observed events, at the confidence whose
+/// standard normal quantile is `z`, by Wilson and Hilferty's approximation: at 99 % it is below
+/// the exact bound for a few events (0.0015 instead of 0.010 for one, 0.41 instead of 0.44 for
+/// three), so on the side of still alerting, and within 1 % from ten on.
+fn poisson_lower_bound(k: f64, z: f64) -> f64 {
     if k <= 0.0 {
         return 0.0;
     }
-    let c = 1.0 - 1.0 / (9.0 * k) - CONFIDENCE_Z / (3.0 * k.sqrt());
+    let c = 1.0 - 1.0 / (9.0 * k) - z / (3.0 * k.sqrt());
     if c <= 0.0 { 0.0 } else { k * c * c * c }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 99 %, as the spike evidence uses.
+    const Z: f64 = 2.326;
 
     struct Case {
         name: &'static str,
@@ -156,8 +146,8 @@ mod tests {
             value: |i| (i % 7) as f64 * 0.4,
             len: 5_000,
             check: |r| {
-                assert_eq!(r.rate_at_least(4.0), 0.0);
-                assert_eq!(r.rate_at_least(50.0), 0.0);
+                assert_eq!(r.rate_at_least(4.0, Z), 0.0);
+                assert_eq!(r.rate_at_least(50.0, Z), 0.0);
             },
         },
         Case {
@@ -165,7 +155,7 @@ mod tests {
             value: |i| if i == 1_000 { 40.0 } else { 1.0 },
             len: 3_000,
             check: |r| {
-                let rate = r.rate_at_least(40.0);
+                let rate = r.rate_at_least(40.0, Z);
                 assert!(rate > 0.0 && rate < 1e-6, "rate {rate}");
             },
         },
@@ -174,14 +164,14 @@ mod tests {
             value: |i| if i % DAY == 100 { 40.0 } else { 1.0 },
             len: DAY * 14,
             check: |r| {
-                let rate = r.rate_at_least(40.0);
+                let rate = r.rate_at_least(40.0, Z);
                 // 14 episodes in 4,032 samples; the 99 % lower bound is about half of that.
                 assert!(rate > 1.5e-3 && rate < 3.5e-3, "rate {rate}");
                 assert!(
-                    r.rate_at_least(30.0) >= rate,
+                    r.rate_at_least(30.0, Z) >= rate,
                     "a lower level is crossed as often"
                 );
-                assert_eq!(r.rate_at_least(70.0), 0.0);
+                assert_eq!(r.rate_at_least(70.0, Z), 0.0);
             },
         },
         Case {
@@ -195,7 +185,7 @@ mod tests {
             },
             len: 3_000,
             check: |r| {
-                let rate = r.rate_at_least(40.0);
+                let rate = r.rate_at_least(40.0, Z);
                 assert!(
                     rate < 1e-6,
                     "500 samples above the level are one episode: {rate}"
@@ -213,8 +203,8 @@ mod tests {
             },
             len: DAY * 14 + 100_000,
             check: |r| {
-                // Five half-lives later the counts have decayed below one episode.
-                let rate = r.rate_at_least(40.0);
+                // Five halvings later the counts are below one episode.
+                let rate = r.rate_at_least(40.0, Z);
                 assert!(rate < 1e-6, "rate {rate}");
             },
         },
@@ -227,8 +217,8 @@ mod tests {
             },
             len: 300,
             check: |r| {
-                assert_eq!(r.rate_at_least(4.0), 0.0);
-                assert_eq!(r.rate_at_least(f64::NAN), 0.0);
+                assert_eq!(r.rate_at_least(4.0, Z), 0.0);
+                assert_eq!(r.rate_at_least(f64::NAN, Z), 0.0);
             },
         },
     ];
@@ -246,32 +236,30 @@ mod tests {
     }
 
     #[test]
-    fn rescaling_keeps_the_rate() {
-        // Far past RESCALE_AT: the weight grows by e^(ln 2 / 20,000) a sample, so 1e18 is
-        // reached after about 1.2 M samples.
+    fn halving_keeps_the_rate_steady() {
+        // One spike every 1,000 samples, for 300,000 samples: seven halvings.
         let mut long = Recurrence::default();
         let mut rates = Vec::new();
-        for i in 0..1_400_000 {
+        for i in 0..300_000 {
             long.update(if i % 1_000 == 0 { 10.0 } else { 0.5 });
-            if i % 100_000 == 99_999 {
-                rates.push(long.rate_at_least(10.0));
+            if i % 10_000 == 9_999 {
+                rates.push(long.rate_at_least(10.0, Z));
             }
         }
-        assert!(f64::from(long.weight) < RESCALE_AT);
-        // Steady state: about 29 episodes per 28,854 decayed samples, the same before and
-        // after each rescale.
-        let last = rates[rates.len() - 1];
-        for rate in &rates[3..] {
-            assert!((rate / last - 1.0).abs() < 0.02, "rates {rates:?}");
+        assert!(long.samples < HALVE_AT);
+        // The record holds 20 to 40 episodes in 20,000 to 40,000 samples: the lower bound of
+        // the rate moves a little with the count, never by much.
+        for rate in &rates[4..] {
+            assert!(*rate > 0.5e-3 && *rate < 1e-3, "rates {rates:?}");
         }
     }
 
     #[test]
     fn poisson_bound_is_below_the_count_and_close_for_many() {
-        assert_eq!(poisson_lower_bound(0.0), 0.0);
+        assert_eq!(poisson_lower_bound(0.0, Z), 0.0);
         let mut last = 0.0;
         for k in 1..200 {
-            let bound = poisson_lower_bound(f64::from(k));
+            let bound = poisson_lower_bound(f64::from(k), Z);
             assert!(bound < f64::from(k) && bound > last, "k {k}: {bound}");
             last = bound;
         }
@@ -282,10 +270,10 @@ mod tests {
             ChiSquared::new(2.0 * k).unwrap().inverse_cdf(0.01) / 2.0
         };
         for k in [1.0, 2.0, 3.0, 5.0] {
-            assert!(poisson_lower_bound(k) <= exact(k), "k {k}");
+            assert!(poisson_lower_bound(k, Z) <= exact(k), "k {k}");
         }
         for k in [10.0, 14.0, 50.0, 200.0] {
-            let (bound, exact) = (poisson_lower_bound(k), exact(k));
+            let (bound, exact) = (poisson_lower_bound(k, Z), exact(k));
             assert!(
                 (bound / exact - 1.0).abs() < 0.01,
                 "k {k}: {bound} vs {exact}"

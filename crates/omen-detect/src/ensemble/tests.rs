@@ -113,6 +113,27 @@ const CASES: &[Case] = &[
         },
     },
     Case {
+        name: "the same spike every night stops paging (a cron job)",
+        step_ms: 5 * MINUTE,
+        len: 288 * 21,
+        // A flat series with a spike at about 3 a.m. whose time wanders by up to an hour, as a
+        // nightly job's load does, so no season can learn it (`ec2_cpu_utilization_c6585a` of
+        // NAB). Both the spike and the level evidence see it.
+        value: |_, i| {
+            let nightly = i % 288 == 36 + (i / 288) * 7 % 13;
+            10.0 + 0.1 * wiggle(i) + if nightly { 5.0 } else { 0.0 }
+        },
+        check: |_, s| {
+            let nights: Vec<f64> = (0..21)
+                .map(|day| s[day * 288 + 36 + day * 7 % 13].score)
+                .collect();
+            eprintln!("nightly spike scores: {nights:.2?}");
+            // Paged while it is new, routine once it has recurred for a week or so.
+            assert!(nights[1..4].iter().all(|s| *s >= 0.5), "{nights:.2?}");
+            assert!(nights[12..].iter().all(|s| *s < 0.5), "{nights:.2?}");
+        },
+    },
+    Case {
         name: "constant",
         step_ms: MINUTE,
         len: 500,
@@ -236,7 +257,7 @@ fn warm_state_fits_in_two_kib() {
     assert!(matches!(detector.seasonal, SeasonalBaseline::NoSeason));
     let bytes = postcard::to_stdvec(&detector).unwrap();
     eprintln!("warm state without a season: {} bytes", bytes.len());
-    assert!(bytes.len() <= 640, "{} bytes", bytes.len());
+    assert!(bytes.len() <= 512, "{} bytes", bytes.len());
 }
 
 #[test]
