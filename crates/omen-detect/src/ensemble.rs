@@ -49,9 +49,6 @@ const SPIKE_PRIOR: (f64, f64) = (2.33, 0.39);
 /// σ is never below this fraction of the robust baseline's unclipped spread, so that on a
 /// series that is nearly always constant a burst is rare, not impossible.
 const SPREAD_FLOOR: f64 = 0.2;
-/// Confidence of the recurrence floor under the spike evidence (99 %, as a standard normal
-/// quantile): a spike is routine once it has clearly recurred.
-const SPIKE_RECURRENCE_Z: f64 = 2.326_347_874_040_841;
 /// How many tail probabilities the score takes the smallest of (spike, level above, level
 /// below): the Bonferroni factor that keeps the combined false-alarm rate at the target risk.
 const TESTS: f64 = 3.0;
@@ -391,7 +388,7 @@ impl Detector for Ensemble {
         let step = self.cusum.update(z);
         let p_spike = spike_tail
             .probability(spike_statistic(z))
-            .max(recurrence.rate_at_least(spike_statistic(z), SPIKE_RECURRENCE_Z));
+            .max(recurrence.rate_at_least(spike_statistic(z)));
         let p_level = self.level.probability(value);
         let risk = self.config.target_risk;
         let half_width = sigma * spike_tail.quantile_memo(risk / TESTS, &mut self.memo.band);

@@ -9,9 +9,8 @@
 //! calibrated on the series' own history like every other statistic in the ensemble; a series
 //! that regularly visits that range (a daily peak) teaches the tail that it is normal, and a
 //! value that keeps coming back to the same rare level (a nightly job's spike on a flat
-//! series) is floored by how often it has ([`Recurrence`], at 99.99 % confidence: incidents of
-//! the level, a disk filling or a machine overheating, do recur and must page again, so a level
-//! becomes routine only after several visits).
+//! series) is floored by how often it has ([`Recurrence`]: a level becomes routine only after
+//! several visits).
 //!
 //! The mean and deviation are not clipped on purpose: after a lasting change the memory must
 //! move to the new level, or every later sample would stay "rare".
@@ -31,8 +30,6 @@ const STARTUP_SAMPLES: u64 = 20;
 /// standard normal is 2.05, but the excesses of a long-memory level are heavier, so the
 /// two-sided prior of the spike tail is kept).
 const LEVEL_PRIOR: (f64, f64) = (2.33, 0.39);
-/// Confidence of the recurrence floor (99.99 %, as a standard normal quantile).
-const RECURRENCE_Z: f64 = 3.719_016_485_455_68;
 /// σ of the memory is never below this fraction of the mean's magnitude, so a constant series
 /// still has a scale.
 const RELATIVE_SIGMA_FLOOR: f64 = 1e-9;
@@ -88,8 +85,7 @@ impl LevelRarity {
         } else {
             (&self.lower, &self.lower_recurrence, -z)
         };
-        tail.probability(u)
-            .max(recurrence.rate_at_least(u, RECURRENCE_Z))
+        tail.probability(u).max(recurrence.rate_at_least(u))
     }
 
     /// Learn from one finite value (after it was scored).
