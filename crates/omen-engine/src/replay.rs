@@ -32,6 +32,17 @@ pub enum Step {
     },
 }
 
+/// The context of the last sample scored: see [`SeriesReplay::last_context`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepContext {
+    /// The series' index in [`ReplayReport::series`].
+    pub series: usize,
+    /// The season the series' detector found, if any.
+    pub season_period_ms: Option<i64>,
+    /// The last level shift the series' detector confirmed, if any.
+    pub last_change_ms: Option<i64>,
+}
+
 /// Counts and the peak of one series over a replay.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesReport {
@@ -125,6 +136,20 @@ impl SeriesReplay {
             self.intervals.push((at, interval));
         }
         Step::Scored { score, anomaly }
+    }
+
+    /// What the last [`step`](Self::step) that scored a sample knows beyond the score, as the
+    /// live path hands it to the alert stage: the index of the series (its place in
+    /// [`ReplayReport::series`]), the season its detector found and the last level shift it
+    /// confirmed. `None` before any sample.
+    pub fn last_context(&self) -> Option<StepContext> {
+        let at = self.previous?;
+        let detector = &self.states[at].model.detector;
+        Some(StepContext {
+            series: at,
+            season_period_ms: detector.season_period_ms(),
+            last_change_ms: detector.last_change_ms(),
+        })
     }
 
     fn locate(&mut self, key: &[u8]) -> usize {
