@@ -234,6 +234,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
         ],
         charts,
+        tables: Vec::new(),
     };
     std::fs::write(&path, render_html(&report)?)?;
     println!("wrote {path}");

@@ -92,6 +92,21 @@ pub struct Report {
     pub summary: Vec<(String, String)>,
     /// One chart per series, drawn in this order.
     pub charts: Vec<SeriesChart>,
+    /// Tables shown under the summary, before the charts.
+    pub tables: Vec<Table>,
+}
+
+/// A plain table of text cells, with a heading and an optional note under it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    /// The table's heading.
+    pub title: String,
+    /// Column headers.
+    pub columns: Vec<String>,
+    /// Rows of cells, as many as `columns`.
+    pub rows: Vec<Vec<String>>,
+    /// A line under the table, e.g. how many rows were left out.
+    pub note: Option<String>,
 }
 
 /// Renders the report as one self-contained HTML page (inline CSS and SVG, no script).

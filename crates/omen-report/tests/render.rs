@@ -99,6 +99,7 @@ fn text_is_escaped_everywhere() {
         title: "<script>document.title</script>".into(),
         summary: vec![("in<put>".into(), "a&b \"c\"".into())],
         charts: vec![chart],
+        tables: Vec::new(),
     };
     let html = render_html(&report).unwrap();
     assert!(!html.contains("<script"), "unescaped script tag");
@@ -152,6 +153,7 @@ fn an_empty_report_says_there_were_no_anomalies() {
         title: "Omen analysis".into(),
         summary: vec![("series analysed".into(), "42".into())],
         charts: Vec::new(),
+        tables: Vec::new(),
     };
     let html = render_html(&report).unwrap();
     assert!(html.contains("No anomalies"));
@@ -174,6 +176,7 @@ fn one_svg_per_chart_and_nothing_external() {
         title: "four".into(),
         summary: Vec::new(),
         charts,
+        tables: Vec::new(),
     })
     .unwrap();
     assert_eq!(svg_count(&html), 4);
@@ -216,6 +219,7 @@ fn write_html_writes_the_same_page() {
         title: "t".into(),
         summary: Vec::new(),
         charts: vec![series("a", 20)],
+        tables: Vec::new(),
     };
     let mut out = Vec::new();
     write_html(&report, &mut out).unwrap();
