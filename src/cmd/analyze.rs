@@ -4,15 +4,18 @@
 //! Steps: open the inputs as the DataFusion table `metrics` and find the layout of the query's
 //! result; read it in stored order through the [pipeline]; if a series went back in time,
 //! read it again sorted; then write the anomaly intervals (and the report) and print the
-//! summary. Every output file goes through a temporary name and is renamed into place only at
+//! summary. With `[[alert.rules]]`, the workers also run the alert lifecycle on every scored
+//! sample ([alerts]) and the episodes go to `alerts.parquet`. Every output file goes through a temporary name and is renamed into place only at
 //! the end.
 
+mod alerts;
 mod output;
 mod pipeline;
 mod report;
 mod summary;
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -71,6 +74,25 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         })?;
     }
 
+    // `Config::load` validated the rules already, before any data was read.
+    let rules = if config.alert.rules.is_empty() {
+        None
+    } else {
+        let compiled = config
+            .alert
+            .validate()
+            .map_err(|err| anyhow::anyhow!("invalid setting {err}"))?;
+        // Links in explanations as `omen serve` would make them.
+        let external = config
+            .server
+            .external_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.server.listen));
+        Some(Arc::new(
+            compiled.with_external_url(external.trim_end_matches('/')),
+        ))
+    };
+    let alerts_path = args.output.join("alerts.parquet");
     let scores_path = args.output.join("scores.parquet");
     let anomalies_path = args.output.join("anomalies.parquet");
     let keys = SeriesKeys::new(table.layout().series_schema().clone())?;
@@ -81,7 +103,7 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
             .reopen()
             .context("cannot open the temporary scores file")?;
         let progress = progress_bar(&table);
-        let pass = pipeline::run(&table, order, config, file, &progress).await?;
+        let pass = pipeline::run(&table, order, config, rules.as_ref(), file, &progress).await?;
         progress.finish_and_clear();
         match pass {
             Pass::OutOfOrder(ooo) if order == ReadOrder::AsStored => {
@@ -101,6 +123,7 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
     };
     let Pass::Done {
         reports,
+        mut episodes,
         rows_read,
         rows_written,
         null_timestamps,
@@ -130,6 +153,15 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         table.layout().series_schema(),
         &intervals,
     )?;
+    alerts::sort(&mut episodes);
+    let alerts_tmp = match &rules {
+        Some(_) => {
+            let tmp = temporary_for(&alerts_path)?;
+            write_alerts(&tmp, &keys, table.layout().series_schema(), &episodes)?;
+            Some(tmp)
+        }
+        None => None,
+    };
     let summary = Summary::new(&reports, &keys, args.top)?;
     let report_tmp = match &args.report {
         Some(path) => {
@@ -137,6 +169,7 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
                 inputs: &args.input,
                 sql: args.sql.as_deref(),
                 summary: &summary,
+                alerts: rules.as_ref().map(|_| &episodes[..]),
             };
             Some(report::write_report(
                 path,
@@ -158,6 +191,11 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         .persist(&anomalies_path)
         .map_err(|err| err.error)
         .with_context(|| format!("cannot write `{}`", anomalies_path.display()))?;
+    if let Some(tmp) = alerts_tmp {
+        tmp.persist(&alerts_path)
+            .map_err(|err| err.error)
+            .with_context(|| format!("cannot write `{}`", alerts_path.display()))?;
+    }
     if let (Some(tmp), Some(path)) = (report_tmp, &args.report) {
         tmp.persist(path)
             .map_err(|err| err.error)
@@ -168,11 +206,21 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
         "{}",
         summary.render(rows_read, rows_written, null_timestamps, started.elapsed())
     );
-    println!(
-        "wrote {} and {}",
-        scores_path.display(),
-        anomalies_path.display()
-    );
+    if let Some(rules) = &rules {
+        print!("{}", alerts::render_summary(rules, &episodes));
+        println!(
+            "wrote {}, {} and {}",
+            scores_path.display(),
+            anomalies_path.display(),
+            alerts_path.display()
+        );
+    } else {
+        println!(
+            "wrote {} and {}",
+            scores_path.display(),
+            anomalies_path.display()
+        );
+    }
     if let Some(path) = &args.report {
         println!("wrote the report {}", path.display());
     }
@@ -201,6 +249,31 @@ fn write_anomalies(
     file.as_file()
         .sync_all()
         .context("cannot write anomalies.parquet")?;
+    Ok(())
+}
+
+fn write_alerts(
+    file: &NamedTempFile,
+    keys: &SeriesKeys,
+    series_schema: &arrow::datatypes::SchemaRef,
+    episodes: &[alerts::Episode],
+) -> Result<()> {
+    let schema = alerts::alerts_schema(series_schema);
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut writer = ArrowWriter::try_new(file.reopen()?, schema.clone(), Some(props))
+        .context("cannot start writing alerts.parquet")?;
+    for chunk in episodes.chunks(8192) {
+        let batch = alerts::alerts_batch(&schema, keys, chunk)?;
+        writer
+            .write(&batch)
+            .context("cannot write alerts.parquet")?;
+    }
+    writer.close().context("cannot finish alerts.parquet")?;
+    file.as_file()
+        .sync_all()
+        .context("cannot write alerts.parquet")?;
     Ok(())
 }
 

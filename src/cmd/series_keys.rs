@@ -31,6 +31,11 @@ impl SeriesKeys {
         Ok(Self { schema, converter })
     }
 
+    /// The series columns.
+    pub(crate) fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
     /// The key of each row of `columns` (the series columns of one batch), as one `Rows`.
     pub(crate) fn encode(&self, columns: &[ArrayRef]) -> Result<Option<arrow::row::Rows>> {
         match &self.converter {

@@ -22,6 +22,7 @@ use arrow::compute::{take, take_record_batch};
 use arrow::datatypes::{Float64Type, Int64Type, SchemaRef};
 use futures::StreamExt;
 use indicatif::ProgressBar;
+use omen_alert::CompiledAlerts;
 use omen_engine::{ReplayReport, SeriesReplay, Step};
 use omen_ingest::{MetricsTable, ReadOrder, SeriesBatch};
 use parquet::arrow::ArrowWriter;
@@ -29,6 +30,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 
+use super::alerts::{Episode, WorkerAlerts};
 use super::output::{ScoreColumns, scores_schema};
 use crate::cmd::series_keys::SeriesKeys;
 use crate::config::Config;
@@ -50,6 +52,8 @@ pub(crate) enum Pass {
     /// Every row was read and scored; one report per worker.
     Done {
         reports: Vec<ReplayReport>,
+        /// The alert episodes, when there are alert rules.
+        episodes: Vec<Episode>,
         rows_read: u64,
         rows_written: u64,
         null_timestamps: u64,
@@ -58,11 +62,13 @@ pub(crate) enum Pass {
     OutOfOrder(OutOfOrder),
 }
 
-/// Run one pass of `table` in `order`, writing scores to `scores`.
+/// Run one pass of `table` in `order`, writing scores to `scores` and running `alerts` on
+/// every scored sample.
 pub(crate) async fn run(
     table: &MetricsTable,
     order: ReadOrder,
     config: &Config,
+    alerts: Option<&Arc<CompiledAlerts>>,
     scores: File,
     progress: &ProgressBar,
 ) -> Result<Pass> {
@@ -87,6 +93,7 @@ pub(crate) async fn run(
         let worker = Worker {
             replay: SeriesReplay::new(config.detector.clone(), config.verdict.clone())?,
             keys: SeriesKeys::new(series_schema.clone())?,
+            alerts: alerts.map(|rules| WorkerAlerts::new(rules.clone())),
             schema: out_schema.clone(),
             output: to_writer.clone(),
             abort: abort.clone(),
@@ -102,6 +109,7 @@ pub(crate) async fn run(
     let read = read_and_route(table, order, &inboxes, &abort, progress).await;
     drop(inboxes);
     let mut reports = Vec::with_capacity(workers);
+    let mut episodes = Vec::new();
     let mut out_of_order = None;
     let mut failure = None;
     for handle in handles {
@@ -109,7 +117,10 @@ pub(crate) async fn run(
             .join()
             .map_err(|_| anyhow!("a worker thread panicked"))?
         {
-            Ok(WorkerEnd::Done(report)) => reports.push(report),
+            Ok(WorkerEnd::Done(report, mut found)) => {
+                reports.push(report);
+                episodes.append(&mut found);
+            }
             Ok(WorkerEnd::OutOfOrder(ooo)) => out_of_order = Some(ooo),
             Err(err) => failure = failure.or(Some(err)),
         }
@@ -126,6 +137,7 @@ pub(crate) async fn run(
     let (rows_read, null_timestamps) = read?;
     Ok(Pass::Done {
         reports,
+        episodes,
         rows_read,
         rows_written: written?,
         null_timestamps,
@@ -213,13 +225,14 @@ fn select_rows(part: &SeriesBatch, rows: &UInt32Array) -> Result<SeriesBatch> {
 }
 
 enum WorkerEnd {
-    Done(ReplayReport),
+    Done(ReplayReport, Vec<Episode>),
     OutOfOrder(OutOfOrder),
 }
 
 struct Worker {
     replay: SeriesReplay,
     keys: SeriesKeys,
+    alerts: Option<WorkerAlerts>,
     schema: SchemaRef,
     output: SyncSender<RecordBatch>,
     abort: Arc<AtomicBool>,
@@ -246,6 +259,11 @@ impl Worker {
                         out.lower.push(score.lower);
                         out.upper.push(score.upper);
                         out.anomaly.push(anomaly);
+                        if let Some(alerts) = &mut self.alerts
+                            && let Some(context) = self.replay.last_context()
+                        {
+                            alerts.observe(&self.keys, key, context, ts[i], values[i], &score)?;
+                        }
                     }
                     Step::Duplicate => {}
                     Step::OutOfOrder { last_ms } => {
@@ -269,7 +287,8 @@ impl Worker {
                 break;
             }
         }
-        Ok(WorkerEnd::Done(self.replay.finish()))
+        let episodes = self.alerts.map(WorkerAlerts::finish).unwrap_or_default();
+        Ok(WorkerEnd::Done(self.replay.finish(), episodes))
     }
 }
 

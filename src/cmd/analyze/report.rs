@@ -13,10 +13,11 @@ use anyhow::{Context, Result};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, TimestampMillisecondType};
 use omen_engine::AnomalyInterval;
-use omen_report::{IntervalMark, Report, SeriesChart};
+use omen_report::{IntervalMark, Report, SeriesChart, Table};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tempfile::NamedTempFile;
 
+use super::alerts::Episode;
 use super::summary::Summary;
 use crate::atomic_write::temporary_for;
 use crate::cmd::series_keys::SeriesKeys;
@@ -26,7 +27,12 @@ pub(crate) struct RunFacts<'a> {
     pub(crate) inputs: &'a [String],
     pub(crate) sql: Option<&'a str>,
     pub(crate) summary: &'a Summary,
+    /// The alert episodes, in fire-time order, when there are alert rules.
+    pub(crate) alerts: Option<&'a [Episode]>,
 }
+
+/// Rows of the alerts table at most.
+const ALERT_ROWS: usize = 50;
 
 /// Write the report into a temporary file beside `path`, for the caller to rename into place
 /// with the other outputs: one chart per top series of `facts.summary`, from the scores in
@@ -92,10 +98,19 @@ pub(crate) fn write_report(
     if let Some(sql) = facts.sql {
         rows.insert(1, ("query".to_owned(), sql.to_owned()));
     }
+    let mut tables = Vec::new();
+    if let Some(episodes) = facts.alerts {
+        rows.push((
+            "alerts that would have fired".to_owned(),
+            episodes.len().to_string(),
+        ));
+        tables.push(alerts_table(keys, episodes)?);
+    }
     let report = Report {
         title: "Omen analysis".to_owned(),
         summary: rows,
         charts,
+        tables,
     };
     let context = || format!("cannot write the report `{}`", path.display());
     let file = temporary_for(path)?;
@@ -105,6 +120,51 @@ pub(crate) fn write_report(
     drop(out);
     file.as_file().sync_all().with_context(context)?;
     Ok(file)
+}
+
+/// "Alerts that would have fired": the first [`ALERT_ROWS`] episodes.
+fn alerts_table(keys: &SeriesKeys, episodes: &[Episode]) -> Result<Table> {
+    let shown = &episodes[..episodes.len().min(ALERT_ROWS)];
+    let names = prometheus_names(keys, shown.iter().map(|e| &*e.key))?;
+    let time = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+            || ms.to_string(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        )
+    };
+    let rows = shown
+        .iter()
+        .zip(names)
+        .map(|(e, series)| {
+            vec![
+                e.alertname.clone(),
+                series,
+                time(e.fired_at_ms),
+                e.resolved_at_ms
+                    .map_or_else(|| "still firing".to_owned(), time),
+                format!("{:.3}", e.peak_score),
+            ]
+        })
+        .collect();
+    let note = match episodes.len() - shown.len() {
+        0 if episodes.is_empty() => Some("No alert would have fired.".to_owned()),
+        0 => None,
+        more => Some(format!("{more} more in alerts.parquet.")),
+    };
+    Ok(Table {
+        title: "Alerts that would have fired".to_owned(),
+        columns: [
+            "rule",
+            "series",
+            "fired (UTC)",
+            "resolved (UTC)",
+            "peak score",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        rows,
+        note,
+    })
 }
 
 /// Series names as Prometheus writes them: `name{label="value", ...}`, the name from a
