@@ -299,3 +299,38 @@ pub(crate) fn render_summary(rules: &CompiledAlerts, episodes: &[Episode]) -> St
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{MapBuilder, StringBuilder};
+
+    use super::*;
+
+    #[test]
+    fn a_map_column_is_flattened_into_labels() {
+        let mut map = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+        map.keys().append_value("job");
+        map.values().append_value("shop");
+        map.keys().append_value("zone");
+        map.values().append_value("eu");
+        map.append(true).unwrap();
+        let map: ArrayRef = Arc::new(map.finish());
+        let name: ArrayRef = Arc::new(StringArray::from(vec!["cpu"]));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("__name__", DataType::Utf8, false),
+            Field::new("labels", map.data_type().clone(), true),
+        ]));
+        let keys = SeriesKeys::new(schema).unwrap();
+        let rows = keys.encode(&[name, map]).unwrap().unwrap();
+        let labels = series_labels(&keys, rows.row(0).data()).unwrap();
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            labels,
+            pairs(&[("__name__", "cpu"), ("job", "shop"), ("zone", "eu")])
+        );
+    }
+}
