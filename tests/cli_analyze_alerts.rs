@@ -22,13 +22,13 @@ const INCIDENT: (i64, i64) = (1_500, 1_530);
 
 /// Two series of `cpu` at one-minute steps, a daily-free noisy level around 50; instance `a`
 /// jumps to 200 during the incident, instance `b` never moves.
-fn write_input(path: &Path) {
+fn write_input(path: &Path, incident: (i64, i64)) {
     let mut rows: Vec<(&str, i64, f64)> = Vec::new();
     for i in 0..POINTS {
         for instance in ["a", "b"] {
             // Deterministic noise: a few incommensurate sines.
             let noise = (i as f64 * 0.7).sin() + 0.5 * (i as f64 * 1.3 + 1.0).sin();
-            let incident = instance == "a" && (INCIDENT.0..INCIDENT.1).contains(&i);
+            let incident = instance == "a" && (incident.0..incident.1).contains(&i);
             let value = if incident { 200.0 } else { 50.0 + noise };
             rows.push((instance, START_MS + i * STEP_MS, value));
         }
@@ -59,8 +59,17 @@ fn write_input(path: &Path) {
 
 /// Runs `omen analyze` on the two-series input with `config` (none when empty).
 fn analyze(dir: &TempDir, config: &str, extra: &[&str]) -> (support::Run, PathBuf) {
+    analyze_with(dir, INCIDENT, config, extra)
+}
+
+fn analyze_with(
+    dir: &TempDir,
+    incident: (i64, i64),
+    config: &str,
+    extra: &[&str],
+) -> (support::Run, PathBuf) {
     let input = dir.path().join("cpu.parquet");
-    write_input(&input);
+    write_input(&input, incident);
     let out = dir.path().join("out");
     let mut args: Vec<String> = vec![
         "analyze".into(),
@@ -209,6 +218,18 @@ fn the_incident_fires_one_alert_on_its_series_and_resolves_after_it() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn an_alert_firing_when_the_data_ends_stays_firing() {
+    let dir = TempDir::new().unwrap();
+    let (run, out) = analyze_with(&dir, (POINTS - 20, POINTS), ONE_RULE, &[]);
+    assert!(run.success, "{}", run.stderr);
+    let alerts = read_alerts(&out);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].instance, "a");
+    assert_eq!(alerts[0].resolved_at, None, "{alerts:#?}");
+    assert!(run.stdout.contains("(1 still firing"), "{}", run.stdout);
 }
 
 #[test]
