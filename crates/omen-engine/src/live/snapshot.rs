@@ -33,8 +33,12 @@ use super::series::{Record, RecordRef};
 /// The snapshot's file name in the data directory.
 pub const FILE_NAME: &str = "live-state.bin";
 const MAGIC: &[u8; 8] = b"OMENLIVE";
-/// The format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this build writes. 2 stores a season search's buffer in its compact form (two
+/// bytes a slot); a build before it would misread that, so the version keeps it out.
+pub const FORMAT_VERSION: u32 = 2;
+/// The formats this build reads: version 1's records differ only in the season search's form,
+/// which the detector still reads (`omen_detect::PeriodFinder`).
+const READS: [u32; 2] = [1, 2];
 const END: u32 = u32::MAX;
 /// No record is near this; a longer length means a damaged file.
 const MAX_RECORD: u32 = 64 << 20;
@@ -243,9 +247,9 @@ pub(crate) fn read(
         return unusable("not an Omen live-state file (bad magic bytes)".into());
     }
     let version = read_u32(&mut input)?;
-    if version != FORMAT_VERSION {
+    if !READS.contains(&version) {
         return unusable(format!(
-            "format version {version}; this build reads version {FORMAT_VERSION}"
+            "format version {version}; this build reads versions {READS:?}"
         ));
     }
     let mut buf = Vec::new();
