@@ -514,7 +514,7 @@ impl Shard {
             if let Some(interval) = series.model.tracker.finish() {
                 self.shared.interval_closed(&series.labels, &interval);
             }
-            if let (Some(observer), Some(last_ms)) = (&self.shared.observer, series.last_ms) {
+            if let (Some(observer), Some(last_ms)) = (&self.shared.observer, series.last_ms()) {
                 observer.ended(&mut series.observer_slot, &series.labels, last_ms);
             }
             self.shared.release_series(&series.labels);
