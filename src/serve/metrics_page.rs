@@ -231,7 +231,8 @@ fn render_engine(out: &mut String, stats: &EngineStats, state: &AppState) {
     gauge(
         out,
         "omen_model_memory_bytes",
-        "Estimated memory of every series' state (labels, detectors, views).",
+        "Memory of every series' state, in bytes asked of the allocator: states, views, labels, \
+         models' buffers at capacity (season search, profiles), shard tables; kept up to date.",
         stats.state_bytes_estimate as f64,
     );
     gauge(

@@ -417,9 +417,15 @@ impl Engine {
     pub fn stats(&self) -> EngineStats {
         let inner = &*self.inner;
         let shared = &inner.shared;
+        let table_bytes = inner
+            .shards
+            .iter()
+            .map(|s| s.mine.table_bytes.load(Ordering::Relaxed))
+            .sum();
         let mut stats = shared.counters.read(
             shared.active.load(Ordering::Acquire) as u64,
             shared.max_active as u64,
+            table_bytes,
         );
         stats.queue_samples = inner
             .shards
@@ -565,8 +571,13 @@ impl Inner {
         }
     }
 
-    /// Write the snapshot, or without a data directory only measure the state's size.
+    /// Write the snapshot; nothing without a data directory. (The state's size used to be
+    /// measured here by serialising it, pausing every shard; it is now counted as it changes,
+    /// see `EngineStats::state_bytes_estimate`.)
     fn snapshot(&self) -> Result<Option<SnapshotInfo>> {
+        let Some(dir) = &self.data_dir else {
+            return Ok(None);
+        };
         let _one = self
             .snapshot_lock
             .lock()
@@ -587,19 +598,6 @@ impl Inner {
             }
             Ok(writer)
         };
-        let Some(dir) = &self.data_dir else {
-            let writer = SnapshotWriter::new(Box::new(std::io::sink()), &header)
-                .and_then(|w| fill(Box::new(w)));
-            if let Ok(writer) = writer {
-                counters
-                    .measured_bytes
-                    .store(writer.bytes(), Ordering::Relaxed);
-                counters
-                    .measured_series
-                    .store(writer.records(), Ordering::Relaxed);
-            }
-            return Ok(None);
-        };
         match snapshot::write(dir, &header, fill) {
             Ok(info) => {
                 let store = |counter: &std::sync::atomic::AtomicU64, value: u64| {
@@ -613,8 +611,6 @@ impl Inner {
                 );
                 store(&counters.snapshot_bytes, info.bytes);
                 store(&counters.snapshot_series, info.series);
-                store(&counters.measured_bytes, info.bytes);
-                store(&counters.measured_series, info.series);
                 tracing::info!(
                     path = %info.path.display(),
                     series = info.series,

@@ -68,7 +68,7 @@ pub(crate) fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Records going into one snapshot (or only counted, when the sink is `io::sink()`).
+/// Records going into one snapshot.
 #[derive(Debug)]
 pub(crate) struct SnapshotWriter {
     out: CountingWriter,
@@ -111,11 +111,6 @@ impl SnapshotWriter {
     /// Series written so far.
     pub(crate) fn records(&self) -> u64 {
         self.records
-    }
-
-    /// Bytes written so far.
-    pub(crate) fn bytes(&self) -> u64 {
-        self.out.bytes
     }
 
     /// Write the trailer and flush; gives back the sink.
