@@ -413,6 +413,36 @@ impl Engine {
         }
     }
 
+    /// Call `f` with the views of shard `shard` in slot order, from slot `from` on, holding
+    /// that shard's table for reading until `f` returns false or the table ends. Returns the
+    /// slot to go on from, or `None` when the table is done (or there is no such shard). For
+    /// readers that must not hold a table long: a large page sent to a slow client renders a
+    /// part, lets go, sends it, and goes on, while the shard publishes in between. A series
+    /// that comes or goes between two calls may be seen or not; none is seen twice.
+    pub fn visit_views(
+        &self,
+        shard: usize,
+        from: usize,
+        mut f: impl FnMut(&SeriesView) -> bool,
+    ) -> Option<usize> {
+        let table = self
+            .inner
+            .shards
+            .get(shard)?
+            .mine
+            .views
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (slot, view) in table.iter().enumerate().skip(from) {
+            if let Some(view) = view
+                && !f(view)
+            {
+                return Some(slot + 1);
+            }
+        }
+        None
+    }
+
     /// The engine's numbers.
     pub fn stats(&self) -> EngineStats {
         let inner = &*self.inner;
