@@ -177,6 +177,13 @@ pub(crate) struct BenchRemoteWriteArgs {
     /// A bearer token to send.
     #[arg(long, value_name = "TOKEN")]
     pub(crate) bearer_token: Option<String>,
+
+    /// Noise without any period. The default noise repeats every 1,000 samples, and Omen
+    /// finds a short season in it after about 265 samples, which ends each series' season
+    /// search; with this one series keep searching, as series without a season do for
+    /// detector.season_search_ms: the most memory a series takes.
+    #[arg(long)]
+    pub(crate) aperiodic_noise: bool,
 }
 
 /// The data sets `omen datasets` makes.

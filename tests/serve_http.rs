@@ -204,6 +204,57 @@ fn real_prometheus_bodies_are_accepted_and_bad_ones_refused_with_the_spec_codes(
     );
 }
 
+/// A page of many series is sent in parts (64 KiB each): every series is on it once per
+/// family, and it ends with `# EOF`.
+#[test]
+fn a_page_of_many_parts_lists_every_series_once() {
+    const SERIES: usize = 3000;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), None);
+    let mut encoder = BodyEncoder::new();
+    let body = encoder
+        .encode(
+            Protocol::V1,
+            &gauges("big", SERIES, 1_700_000_000_000, 1.0),
+            &[],
+        )
+        .to_vec();
+    assert_eq!(post(&server, &V1_HEADERS, &body).status, 204);
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = http::get(server.addr, "/metrics").unwrap().text();
+        if page.matches("omen_anomaly_score{").count() == SERIES {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(page.len() > 10 * 64 * 1024, "{} bytes", page.len());
+    assert!(page.ends_with("# EOF\n"));
+    assert_eq!(page.matches("# EOF").count(), 1);
+    for family in [
+        "omen_anomaly_score",
+        "omen_expected",
+        "omen_lower",
+        "omen_upper",
+        "omen_warming_up",
+    ] {
+        let mut seen: Vec<&str> = page
+            .lines()
+            .filter(|l| l.starts_with(&format!("{family}{{")))
+            .filter_map(|l| l.split("metric=\"").nth(1)?.split('"').next())
+            .collect();
+        assert_eq!(seen.len(), SERIES, "{family}");
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), SERIES, "{family}: a series twice");
+        assert_eq!(
+            page.matches(&format!("# TYPE {family} gauge")).count(),
+            1,
+            "{family}"
+        );
+    }
+}
+
 #[test]
 fn scores_are_exported_and_queried_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();

@@ -107,16 +107,28 @@ fn labels_of(series: usize) -> (Labels, MetricType) {
 }
 
 /// The value of series `series` at its sample `i`: a daily cycle, noise, and for counters the
-/// running sum of a positive rate.
-fn value_of(series: usize, i: usize, kind: MetricType) -> f64 {
+/// running sum of a positive rate. The noise repeats every 1,000 samples unless `aperiodic`.
+fn value_of(series: usize, i: usize, kind: MetricType, aperiodic: bool) -> f64 {
     let phase =
         (i as f64 * STEP_MS as f64 / 86_400_000.0 + series as f64 * 0.01) * std::f64::consts::TAU;
-    let noise = ((series as u64 * 7919 + i as u64 * 104_729) % 1000) as f64 / 1000.0;
+    let noise = if aperiodic {
+        aperiodic_noise(((series as u64) << 32) | i as u64)
+    } else {
+        ((series as u64 * 7919 + i as u64 * 104_729) % 1000) as f64 / 1000.0
+    };
     let level = 100.0 + (series % 97) as f64;
     match kind {
         MetricType::Counter => (level * i as f64) + noise,
         _ => level + 10.0 * phase.sin() + noise,
     }
+}
+
+/// Noise in [0, 1) with no period: SplitMix64's finaliser of `x`.
+fn aperiodic_noise(x: u64) -> f64 {
+    let mut x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((x ^ (x >> 31)) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn plan(args: &BenchRemoteWriteArgs, protocol: Protocol) -> Vec<ShardPlan> {
@@ -148,7 +160,7 @@ fn plan(args: &BenchRemoteWriteArgs, protocol: Protocol) -> Vec<ShardPlan> {
                                             .map(|i| {
                                                 (
                                                     first_ms + i as i64 * STEP_MS,
-                                                    value_of(s, i, *kind),
+                                                    value_of(s, i, *kind, args.aperiodic_noise),
                                                 )
                                             })
                                             .collect(),

@@ -6,15 +6,24 @@
 //! for first). Stale series are left out, as Prometheus leaves them out of queries. Warming-up
 //! series export their score (0) and band (NaN until the baseline exists), and
 //! `omen_warming_up` says which they are.
+//!
+//! The page is sent as it is rendered, in parts of about `PART_BYTES`: with a million series it
+//! is about a gigabyte of text (about 1 KiB a series over the five families), which a page
+//! rendered whole held in memory for the length of the scrape (measured: 220 MB more RSS for
+//! one scrape of 200,000 series). A shard's views are only held for reading while a part is
+//! rendered, never while it waits for the client.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use omen_core::Status;
 use omen_engine::live::{DropReason, EngineStats, SeriesView};
+use tokio::sync::mpsc;
 
 use super::AppState;
 use super::exposition::{is_classic_label_name, write_gauge_header, write_sample};
@@ -50,14 +59,29 @@ const SERIES_FAMILIES: [SeriesFamily; 5] = [
     ),
 ];
 
+/// The size a part of the page is sent at.
+const PART_BYTES: usize = 64 * 1024;
+/// Parts rendered ahead of the client.
+const PARTS_AHEAD: usize = 2;
+
 /// The handler.
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let state = Arc::clone(&state);
+    let (parts, mut received) = mpsc::channel::<String>(PARTS_AHEAD);
     // Rendering a million series takes a while: keep it off the async workers.
-    let page = tokio::task::spawn_blocking(move || render(&state))
-        .await
-        .unwrap_or_else(|err| format!("# rendering failed: {err}\n# EOF\n"));
-    let mut response = page.into_response();
+    let renderer = tokio::task::spawn_blocking(move || render(&state, &parts));
+    tokio::spawn(async move {
+        if let Err(err) = renderer.await {
+            // The page ends without `# EOF`, so the scrape fails rather than taking half a page.
+            tracing::error!(error = %err, "rendering /metrics failed");
+        }
+    });
+    let stream = futures::stream::poll_fn(move |cx| {
+        received
+            .poll_recv(cx)
+            .map(|part| part.map(Ok::<_, Infallible>))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
@@ -65,15 +89,27 @@ pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     response
 }
 
-fn render(state: &AppState) -> String {
-    let mut out = String::with_capacity(64 * 1024);
+/// The client went away: stop rendering.
+struct Gone;
+
+/// Render the page into `parts`, a part at a time.
+fn render(state: &AppState, parts: &mpsc::Sender<String>) {
+    let mut out = String::with_capacity(PART_BYTES + 4096);
     state.receiver.encode(&mut out);
     let stats = state.engine.stats();
     render_engine(&mut out, &stats, state);
     super::notify_metrics::render(&mut out, &state.alerting.stats.snapshot());
-    render_series(&mut out, state);
+    if render_series(&mut out, state, parts).is_err() {
+        return;
+    }
     out.push_str("# EOF\n");
-    out
+    let _ = parts.blocking_send(out);
+}
+
+/// Send what is rendered as one part of the page.
+fn send(out: &mut String, parts: &mpsc::Sender<String>) -> Result<(), Gone> {
+    let part = std::mem::replace(out, String::with_capacity(PART_BYTES + 4096));
+    parts.blocking_send(part).map_err(|_| Gone)
 }
 
 fn counter(out: &mut String, name: &str, help: &str, value: u64) {
@@ -231,7 +267,8 @@ fn render_engine(out: &mut String, stats: &EngineStats, state: &AppState) {
     gauge(
         out,
         "omen_model_memory_bytes",
-        "Estimated memory of every series' state (labels, detectors, views).",
+        "Memory of every series' state, in bytes asked of the allocator: states, views, labels, \
+         models' buffers at capacity (season search, profiles), shard tables; kept up to date.",
         stats.state_bytes_estimate as f64,
     );
     gauge(
@@ -242,32 +279,56 @@ fn render_engine(out: &mut String, stats: &EngineStats, state: &AppState) {
     );
 }
 
-fn render_series(out: &mut String, state: &AppState) {
+fn render_series(
+    out: &mut String,
+    state: &AppState,
+    parts: &mpsc::Sender<String>,
+) -> Result<(), Gone> {
     for (family, help, value_of) in SERIES_FAMILIES {
         write_gauge_header(out, family, help);
-        state.engine.for_each_series(|view| {
-            if view.stale {
-                return;
+        for shard in 0..state.engine.shard_count() {
+            let mut from = 0;
+            loop {
+                let next = state.engine.visit_views(shard, from, |view| {
+                    write_view(out, family, value_of, view);
+                    out.len() < PART_BYTES
+                });
+                if out.len() >= PART_BYTES {
+                    // Sent with the shard's views let go.
+                    send(out, parts)?;
+                }
+                match next {
+                    Some(slot) => from = slot,
+                    None => break,
+                }
             }
-            let value = value_of(view);
-            // The series' name becomes the `metric` label (a label of its own by that name
-            // becomes `exported_metric`, as Prometheus renames clashing target labels).
-            let labels = std::iter::once(("metric", view.labels.metric_name())).chain(
-                view.labels
-                    .iter()
-                    .filter(|(name, _)| *name != "__name__" && is_classic_label_name(name))
-                    .map(|(name, value)| {
-                        (
-                            if name == "metric" {
-                                "exported_metric"
-                            } else {
-                                name
-                            },
-                            value,
-                        )
-                    }),
-            );
-            write_sample(out, family, labels, value);
-        });
+        }
     }
+    Ok(())
+}
+
+/// One series' sample of one family (none for a stale series).
+fn write_view(out: &mut String, family: &str, value_of: fn(&SeriesView) -> f64, view: &SeriesView) {
+    if view.stale {
+        return;
+    }
+    let value = value_of(view);
+    // The series' name becomes the `metric` label (a label of its own by that name
+    // becomes `exported_metric`, as Prometheus renames clashing target labels).
+    let labels = std::iter::once(("metric", view.labels.metric_name())).chain(
+        view.labels
+            .iter()
+            .filter(|(name, _)| *name != "__name__" && is_classic_label_name(name))
+            .map(|(name, value)| {
+                (
+                    if name == "metric" {
+                        "exported_metric"
+                    } else {
+                        name
+                    },
+                    value,
+                )
+            }),
+    );
+    write_sample(out, family, labels, value);
 }

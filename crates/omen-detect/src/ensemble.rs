@@ -259,6 +259,12 @@ impl Ensemble {
         self.last_change_ms
     }
 
+    /// Bytes this detector holds on the heap besides itself (capacities, not lengths): the
+    /// season search's buffer or the seasonal profile; the other models are inline.
+    pub fn heap_bytes(&self) -> usize {
+        self.seasonal.heap_bytes()
+    }
+
     /// Samples learned so far.
     pub fn samples(&self) -> u64 {
         self.samples

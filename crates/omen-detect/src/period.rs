@@ -10,17 +10,27 @@
 //! mistaken for a season. After `max_span_ms` of history without a season the search stops.
 //!
 //! The finder is only alive while a series warms up; once it has answered, its buffer is
-//! dropped and only the seasonal profile is kept.
+//! dropped and only the seasonal profile is kept. But a series without a season keeps
+//! searching for `max_span_ms` (22 days by default), so the buffer is most of what such a
+//! series costs for three weeks, and a server holds one per series: it is kept small.
 //!
-//! Cost: `CAPACITY` floats and counts while searching; each attempt is O(CAPACITY log CAPACITY).
+//! Cost: `CAPACITY` slots of two bytes each (2 KiB) while searching (see [`slots`]), grown as
+//! the series' history grows; each attempt is O(CAPACITY log CAPACITY).
 
 mod autocorrelation;
+mod slots;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use autocorrelation::{autocorrelation, autocorrelations};
+use slots::{Slots, SlotsParts};
 
-/// Slots in the buffer.
+/// Slots in the buffer. Fewer would be cheaper but coarser: the seasonal model's profile (up to
+/// 288 bins a period) starts from this history, and with 512 slots a daily season found after
+/// 2.7 days of 5-minute samples starts from 10-minute slots, which blurred the sharp edges of
+/// NAB's artificial daily series into false alarms (NAB standard 59.8 to 56.4).
 const CAPACITY: usize = 1024;
 /// Slots needed before the first attempt.
 const FIRST_ATTEMPT: usize = 256;
@@ -63,15 +73,17 @@ pub enum Search {
 }
 
 /// The buffer and bookkeeping of an ongoing search.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Serialised in its own compact form (see [`Serialize`] below); the form of earlier versions,
+/// with `f64` sums and `u32` counts per slot, is still read.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PeriodFinder {
     max_span_ms: i64,
     first_samples: Vec<(i64, f64)>,
     origin_ms: i64,
     slot_ms: i64,
     step_ms: i64,
-    sums: Vec<f64>,
-    counts: Vec<u32>,
+    slots: Slots,
     next_attempt: usize,
 }
 
@@ -79,15 +91,20 @@ impl PeriodFinder {
     /// A finder that gives up after `max_span_ms` of history without a season.
     pub fn new(max_span_ms: i64) -> Self {
         Self {
-            max_span_ms,
+            // Any span reaches a negative one as soon as it reaches 0.
+            max_span_ms: max_span_ms.max(0),
             first_samples: Vec::with_capacity(STEP_SAMPLES),
             origin_ms: 0,
             slot_ms: 0,
             step_ms: 0,
-            sums: Vec::new(),
-            counts: Vec::new(),
+            slots: Slots::default(),
             next_attempt: FIRST_ATTEMPT,
         }
+    }
+
+    /// Bytes this finder holds on the heap besides itself: its buffers' capacities.
+    pub fn heap_bytes(&self) -> usize {
+        self.first_samples.capacity() * size_of::<(i64, f64)>() + self.slots.heap_bytes()
     }
 
     /// Add one sample (finite value, increasing timestamps).
@@ -101,7 +118,7 @@ impl PeriodFinder {
             return Search::Searching;
         }
         self.place(timestamp_ms, value);
-        let filled = self.sums.len();
+        let filled = self.slots.len();
         if filled < self.next_attempt {
             return Search::Searching;
         }
@@ -126,15 +143,15 @@ impl PeriodFinder {
         self.step_ms = steps.get(steps.len() / 2).copied().unwrap_or(1).max(1);
         self.slot_ms = self.step_ms;
         self.origin_ms = self.first_samples[0].0;
-        // No reserving CAPACITY up front: the buffer grows one slot per step, so a young
-        // series holds what it has seen (a few hundred bytes), not 12 KiB.
+        // The buffer grows as slots fill (see `Slots::place`): a young series holds what it
+        // has seen, not the whole buffer.
         for (t, v) in std::mem::take(&mut self.first_samples) {
             self.place(t, v);
         }
     }
 
     fn span_ms(&self) -> i64 {
-        self.sums.len() as i64 * self.slot_ms
+        self.slots.len() as i64 * self.slot_ms
     }
 
     fn place(&mut self, timestamp_ms: i64, value: f64) {
@@ -143,64 +160,25 @@ impl PeriodFinder {
             self.halve();
             slot = ((timestamp_ms - self.origin_ms) / self.slot_ms) as usize;
         }
-        // Carry the last value over gaps so that slot distance stays time distance.
-        while self.sums.len() <= slot {
-            let carried = self
-                .mean_of(self.sums.len().wrapping_sub(1))
-                .unwrap_or(value);
-            self.sums.push(carried);
-            self.counts.push(0);
-        }
-        if self.counts[slot] == 0 {
-            self.sums[slot] = 0.0;
-        }
-        self.sums[slot] += value;
-        self.counts[slot] += 1;
-    }
-
-    fn mean_of(&self, slot: usize) -> Option<f64> {
-        let count = *self.counts.get(slot)?;
-        Some(if count == 0 {
-            self.sums[slot]
-        } else {
-            self.sums[slot] / count as f64
-        })
+        self.slots.place(slot, value, CAPACITY);
     }
 
     /// Merge neighbouring slots pairwise; the slot width doubles.
     fn halve(&mut self) {
-        let old_len = self.sums.len();
-        let mut sums = Vec::with_capacity(CAPACITY);
-        let mut counts = Vec::with_capacity(CAPACITY);
-        for pair in 0..old_len.div_ceil(2) {
-            let (a, b) = (2 * pair, (2 * pair + 1).min(old_len - 1));
-            let (ca, cb) = (self.counts[a], if b != a { self.counts[b] } else { 0 });
-            if ca + cb == 0 {
-                sums.push(self.mean_of(a).unwrap_or(0.0));
-                counts.push(0);
-            } else {
-                let sb = if b != a && cb > 0 { self.sums[b] } else { 0.0 };
-                let sa = if ca > 0 { self.sums[a] } else { 0.0 };
-                sums.push(sa + sb);
-                counts.push(ca + cb);
-            }
-        }
-        self.sums = sums;
-        self.counts = counts;
+        // The samples a slot of the old width holds, at the series' usual step.
+        let slot_weight = (self.slot_ms as f64 / self.step_ms as f64).max(1.0);
+        self.slots.halve(slot_weight);
         self.slot_ms *= 2;
-        self.next_attempt = self.sums.len().max(FIRST_ATTEMPT) + CAPACITY / 4;
-    }
-
-    fn values(&self) -> Vec<f64> {
-        (0..self.sums.len())
-            .map(|i| self.mean_of(i).unwrap_or(0.0))
-            .collect()
+        self.next_attempt = self.slots.len().max(FIRST_ATTEMPT) + CAPACITY / 4;
     }
 
     fn attempt(&self) -> Option<FoundSeason> {
-        let values = self.values();
-        let lag = dominant_lag(&values)?;
+        let values = self.slots.values();
         let detrended = detrend(&values);
+        if !above_resolution(&detrended, self.slots.unit()) {
+            return None;
+        }
+        let lag = dominant_lag(&values)?;
         let strength = autocorrelation(&detrended, lag);
         let period_ms = snap_to_calendar(refine_lag(&detrended, lag) * self.slot_ms as f64);
         let history = values
@@ -220,6 +198,228 @@ impl PeriodFinder {
             step_ms: self.step_ms,
         })
     }
+}
+
+/// The first element of the compact form; the earlier form starts with `max_span_ms`, which is
+/// never negative.
+const COMPACT_TAG: i64 = -1;
+/// Elements in the compact form.
+const COMPACT_LEN: usize = 12;
+/// Elements in the earlier form.
+const EARLIER_LEN: usize = 8;
+
+/// A tuple: `COMPACT_TAG, max_span_ms, origin_ms, slot_ms, step_ms, next_attempt,
+/// first_samples, lo, unit, open_sum, open_weight, codes` (the codes as little-endian bytes:
+/// two bytes a slot, where a varint would take three for most codes).
+impl Serialize for PeriodFinder {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (codes, lo, unit, open_sum, open_weight) = self.slots.parts();
+        let mut t = serializer.serialize_tuple(COMPACT_LEN)?;
+        t.serialize_element(&COMPACT_TAG)?;
+        t.serialize_element(&self.max_span_ms)?;
+        t.serialize_element(&self.origin_ms)?;
+        t.serialize_element(&self.slot_ms)?;
+        t.serialize_element(&self.step_ms)?;
+        t.serialize_element(&(self.next_attempt as u64))?;
+        t.serialize_element(&self.first_samples)?;
+        t.serialize_element(&lo)?;
+        t.serialize_element(&unit)?;
+        t.serialize_element(&open_sum)?;
+        t.serialize_element(&open_weight)?;
+        t.serialize_element(&CodeBytes(codes))?;
+        t.end()
+    }
+}
+
+/// The codes as a sequence of bytes, without copying them.
+struct CodeBytes<'a>(&'a [u16]);
+
+impl Serialize for CodeBytes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(2 * self.0.len()))?;
+        for code in self.0 {
+            for byte in code.to_le_bytes() {
+                seq.serialize_element(&byte)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PeriodFinder {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // postcard reads a tuple's elements one by one without a count, so the longer form's
+        // length covers both; a self-describing format gives the form's own elements.
+        deserializer.deserialize_tuple(COMPACT_LEN.max(EARLIER_LEN), FinderVisitor)
+    }
+}
+
+struct FinderVisitor;
+
+impl<'de> Visitor<'de> for FinderVisitor {
+    type Value = PeriodFinder;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a season search's state")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PeriodFinder, A::Error> {
+        let mut index = 0;
+        macro_rules! element {
+            ($ty:ty) => {
+                element::<A, $ty>(&mut seq, &mut index)?
+            };
+        }
+        let first: i64 = element!(i64);
+        let finder = if first == COMPACT_TAG {
+            let max_span_ms = element!(i64);
+            let origin_ms = element!(i64);
+            let slot_ms = element!(i64);
+            let step_ms = element!(i64);
+            let next_attempt = element!(u64);
+            let first_samples = element!(Vec<(i64, f64)>);
+            let lo = element!(f64);
+            let unit = element!(f64);
+            let open_sum = element!(f64);
+            let open_weight = element!(f64);
+            let bytes = element!(Vec<u8>);
+            if bytes.len() % 2 != 0 {
+                return Err(de::Error::custom("season search: odd number of code bytes"));
+            }
+            let codes = bytes
+                .chunks_exact(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                .collect();
+            let parts = SlotsParts {
+                codes,
+                lo,
+                unit,
+                open_sum,
+                open_weight,
+            };
+            let slots = Slots::from_parts(parts, CAPACITY)
+                .ok_or_else(|| de::Error::custom("season search: bad slot buffer"))?;
+            PeriodFinder {
+                max_span_ms,
+                first_samples,
+                origin_ms,
+                slot_ms,
+                step_ms,
+                slots,
+                next_attempt: usize::try_from(next_attempt).unwrap_or(usize::MAX),
+            }
+        } else {
+            // The earlier form: `f64` sums and `u32` counts per slot, up to 1,024 of them.
+            let max_span_ms = first;
+            let first_samples = element!(Vec<(i64, f64)>);
+            let origin_ms = element!(i64);
+            let slot_ms = element!(i64);
+            let step_ms = element!(i64);
+            let sums = element!(Vec<f64>);
+            let counts = element!(Vec<u32>);
+            let next_attempt = element!(u64);
+            if sums.len() != counts.len() {
+                return Err(de::Error::custom("season search: sums and counts differ"));
+            }
+            PeriodFinder::from_sums(
+                EarlierFinder {
+                    max_span_ms,
+                    first_samples,
+                    origin_ms,
+                    slot_ms,
+                    step_ms,
+                    next_attempt: usize::try_from(next_attempt).unwrap_or(usize::MAX),
+                },
+                &sums,
+                &counts,
+            )
+        };
+        finder
+            .check()
+            .map_err(|what| de::Error::custom(format!("season search: {what}")))?;
+        Ok(finder)
+    }
+}
+
+/// The next element of a finder's tuple, the `index`-th.
+fn element<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
+    seq: &mut A,
+    index: &mut usize,
+) -> Result<T, A::Error> {
+    *index += 1;
+    seq.next_element()?
+        .ok_or_else(|| de::Error::invalid_length(*index - 1, &"a season search's state"))
+}
+
+/// The bookkeeping of the earlier form, besides its slots.
+struct EarlierFinder {
+    max_span_ms: i64,
+    first_samples: Vec<(i64, f64)>,
+    origin_ms: i64,
+    slot_ms: i64,
+    step_ms: i64,
+    next_attempt: usize,
+}
+
+impl PeriodFinder {
+    /// A finder from the earlier form's slots (a sum and a count each; a count of 0 is a gap
+    /// whose sum is the value it carries), halved until they fit.
+    fn from_sums(earlier: EarlierFinder, sums: &[f64], counts: &[u32]) -> Self {
+        let means: Vec<(f64, bool)> = sums
+            .iter()
+            .zip(counts)
+            .map(|(&sum, &count)| match count {
+                0 => (sum, true),
+                n => (sum / f64::from(n), false),
+            })
+            .collect();
+        let last_weight = counts.last().map_or(1.0, |&n| f64::from(n));
+        let mut finder = PeriodFinder {
+            max_span_ms: earlier.max_span_ms.max(0),
+            first_samples: earlier.first_samples,
+            origin_ms: earlier.origin_ms,
+            slot_ms: earlier.slot_ms,
+            step_ms: earlier.step_ms,
+            slots: Slots::from_means(&means, last_weight),
+            next_attempt: earlier.next_attempt,
+        };
+        while finder.slots.len() > CAPACITY && finder.slot_ms > 0 && finder.step_ms > 0 {
+            finder.halve();
+        }
+        finder
+    }
+
+    /// Whether a restored finder can go on: what `push` relies on.
+    fn check(&self) -> Result<(), &'static str> {
+        if self.slot_ms == 0 {
+            if self.slots.len() > 0 || self.first_samples.len() >= STEP_SAMPLES {
+                return Err("slots without a slot width");
+            }
+            return Ok(());
+        }
+        if self.slot_ms < 0 || self.step_ms <= 0 || self.slot_ms < self.step_ms {
+            return Err("bad slot width");
+        }
+        if self.slots.len() == 0 || self.slots.len() > CAPACITY {
+            return Err("bad number of slots");
+        }
+        Ok(())
+    }
+}
+
+/// Below this many steps of the buffer's quantisation (root mean square), what is left of a
+/// series after its trend is mostly rounding.
+const RESOLUTION_STEPS: f64 = 8.0;
+
+/// Whether the detrended buffer varies by more than its rounding: on a smooth series (a ramp,
+/// an uptime) the rounding is all that is left after the trend, and its pattern repeats, which
+/// the autocorrelation would take for a season. Rounding is at most about a step (see
+/// [`slots`]), a sixty-fourth of the variance allowed here, so it cannot make a peak either.
+fn above_resolution(detrended: &[f64], unit: f64) -> bool {
+    let n = detrended.len().max(1) as f64;
+    let mean_square = detrended.iter().map(|v| v * v).sum::<f64>() / n;
+    mean_square > (RESOLUTION_STEPS * unit).powi(2)
 }
 
 /// The values minus their least-squares line.
@@ -411,5 +611,182 @@ mod tests {
         }
         let period = found.expect("season found");
         assert!((period - DAY).abs() < DAY / 30, "{period}");
+    }
+
+    /// The form of earlier versions, field for field, as their derived `Serialize` wrote it.
+    #[derive(Serialize)]
+    struct Earlier {
+        max_span_ms: i64,
+        first_samples: Vec<(i64, f64)>,
+        origin_ms: i64,
+        slot_ms: i64,
+        step_ms: i64,
+        sums: Vec<f64>,
+        counts: Vec<u32>,
+        next_attempt: usize,
+    }
+
+    fn daily_sine(t: i64) -> f64 {
+        10.0 + 5.0 * (t as f64 / DAY as f64 * std::f64::consts::TAU).sin()
+    }
+
+    #[test]
+    fn a_snapshot_of_an_earlier_version_is_read_and_the_search_goes_on() {
+        // An earlier finder's state after 900 samples at 5-minute steps, one per slot; slots
+        // 500 to 509 a gap carrying slot 499's value.
+        let step = 5 * MINUTE;
+        let mut sums = Vec::new();
+        let mut counts = Vec::new();
+        for i in 0..900 {
+            if (500..510).contains(&i) {
+                // A gap's sum is the mean it carries.
+                sums.push(daily_sine(499 * step));
+                counts.push(0);
+            } else {
+                sums.push(2.0 * daily_sine(i as i64 * step));
+                counts.push(2);
+            }
+        }
+        let earlier = Earlier {
+            max_span_ms: 22 * DAY,
+            first_samples: Vec::new(),
+            origin_ms: 0,
+            slot_ms: step,
+            step_ms: step,
+            sums,
+            counts,
+            next_attempt: 1024,
+        };
+        let bytes = postcard::to_stdvec(&earlier).unwrap();
+        let mut finder: PeriodFinder = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(finder.slots.len(), 900);
+        let values = finder.slots.values();
+        for i in [0, 123, 499, 505, 777, 899] {
+            let want = if (500..510).contains(&i) {
+                daily_sine(499 * step)
+            } else {
+                daily_sine(i as i64 * step)
+            };
+            assert!((values[i] - want).abs() < 1e-3, "slot {i}: {}", values[i]);
+        }
+        // It finds the daily season at its next attempt, as the earlier one would have.
+        let found = (900..2000)
+            .find_map(|i| {
+                let t = i as i64 * step;
+                match finder.push(t, daily_sine(t)) {
+                    Search::Found(found) => Some(found.period_ms),
+                    _ => None,
+                }
+            })
+            .expect("season found");
+        assert_eq!(found, DAY);
+        // And it is written in the compact form, which reads back the same.
+        let bytes = postcard::to_stdvec(&finder).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<PeriodFinder>(&bytes).unwrap(),
+            finder
+        );
+    }
+
+    #[test]
+    fn snapshot_forms_round_trip_and_bad_ones_are_refused() {
+        let feed = |n: usize| {
+            let mut finder = PeriodFinder::new(40 * DAY);
+            for i in 0..n {
+                let t = i as i64 * MINUTE;
+                let _ = finder.push(t, wiggle(i) * 1e3);
+            }
+            finder
+        };
+        for n in [0, 3, 9, 10, 500, 1023, 1024, 1025, 5000] {
+            let finder = feed(n);
+            let bytes = postcard::to_stdvec(&finder).unwrap();
+            assert_eq!(
+                postcard::from_bytes::<PeriodFinder>(&bytes).unwrap(),
+                finder,
+                "{n}"
+            );
+            let json = serde_json::to_string(&finder).unwrap();
+            assert_eq!(
+                serde_json::from_str::<PeriodFinder>(&json).unwrap(),
+                finder,
+                "{n}"
+            );
+        }
+        // A full buffer is 2 KiB of codes in the snapshot, not 1,024 floats.
+        let full = postcard::to_stdvec(&feed(1024)).unwrap().len();
+        assert!((2048..2200).contains(&full), "{full} bytes");
+        // An earlier state still in its first samples.
+        let earlier = Earlier {
+            max_span_ms: DAY,
+            first_samples: vec![(0, 1.0), (60_000, 2.0)],
+            origin_ms: 0,
+            slot_ms: 0,
+            step_ms: 0,
+            sums: Vec::new(),
+            counts: Vec::new(),
+            next_attempt: FIRST_ATTEMPT,
+        };
+        let restored: PeriodFinder =
+            postcard::from_bytes(&postcard::to_stdvec(&earlier).unwrap()).unwrap();
+        assert_eq!(restored.first_samples, earlier.first_samples);
+        // States no finder can be in are refused, not restored to fail later.
+        let bad = [
+            Earlier {
+                slot_ms: 0,
+                sums: vec![1.0],
+                counts: vec![1],
+                ..earlier
+            },
+            Earlier {
+                max_span_ms: DAY,
+                first_samples: Vec::new(),
+                origin_ms: 0,
+                slot_ms: MINUTE,
+                step_ms: 0,
+                sums: vec![1.0],
+                counts: vec![1],
+                next_attempt: FIRST_ATTEMPT,
+            },
+            Earlier {
+                max_span_ms: DAY,
+                first_samples: Vec::new(),
+                origin_ms: 0,
+                slot_ms: MINUTE,
+                step_ms: MINUTE,
+                sums: vec![1.0, 2.0],
+                counts: vec![1],
+                next_attempt: FIRST_ATTEMPT,
+            },
+        ];
+        for (i, earlier) in bad.iter().enumerate() {
+            let bytes = postcard::to_stdvec(earlier).unwrap();
+            assert!(
+                postcard::from_bytes::<PeriodFinder>(&bytes).is_err(),
+                "bad {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_earlier_state_of_more_slots_than_fit_is_halved() {
+        // Earlier versions never held more than 1,024 slots; a buffer over today's capacity
+        // (a future change) is merged down rather than refused.
+        let earlier = Earlier {
+            max_span_ms: 40 * DAY,
+            first_samples: Vec::new(),
+            origin_ms: 0,
+            slot_ms: MINUTE,
+            step_ms: MINUTE,
+            sums: (0..3000).map(|i| i as f64).collect(),
+            counts: vec![1; 3000],
+            next_attempt: 3000,
+        };
+        let finder: PeriodFinder =
+            postcard::from_bytes(&postcard::to_stdvec(&earlier).unwrap()).unwrap();
+        assert_eq!(finder.slots.len(), 750);
+        assert_eq!(finder.slot_ms, 4 * MINUTE);
+        let values = finder.slots.values();
+        assert!((values[10] - 41.5).abs() < 0.2, "{}", values[10]);
     }
 }

@@ -79,6 +79,16 @@ impl SeasonalBaseline {
         }
     }
 
+    /// Bytes held on the heap (capacities, the boxed search included): the season search's
+    /// buffer while searching, the profile once a season is modelled.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            SeasonalBaseline::Searching(finder) => size_of::<PeriodFinder>() + finder.heap_bytes(),
+            SeasonalBaseline::Seasonal(hw) => hw.profile.capacity() * size_of::<f32>(),
+            SeasonalBaseline::NoSeason => 0,
+        }
+    }
+
     /// Mutable access to the model, when a season is being modelled.
     pub fn model_mut(&mut self) -> Option<&mut HoltWinters> {
         match self {

@@ -95,6 +95,13 @@ pub struct IntervalTracker {
 }
 
 impl IntervalTracker {
+    /// Bytes held on the heap: the open interval, if any.
+    pub fn heap_bytes(&self) -> usize {
+        self.open
+            .as_ref()
+            .map_or(0, |_| size_of::<AnomalyInterval>())
+    }
+
     /// Take one scored sample and its verdict; returns the interval it closes, if any.
     pub fn observe(
         &mut self,

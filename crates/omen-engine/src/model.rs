@@ -34,6 +34,11 @@ impl SeriesModel {
         }
     }
 
+    /// Bytes held on the heap besides the model itself (capacities included).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.detector.heap_bytes() + self.tracker.heap_bytes()
+    }
+
     /// Score a sample that is later than every sample before it, and judge the score.
     pub(crate) fn judge(
         &mut self,

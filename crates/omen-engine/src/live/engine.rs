@@ -413,13 +413,49 @@ impl Engine {
         }
     }
 
+    /// Call `f` with the views of shard `shard` in slot order, from slot `from` on, holding
+    /// that shard's table for reading until `f` returns false or the table ends. Returns the
+    /// slot to go on from, or `None` when the table is done (or there is no such shard). For
+    /// readers that must not hold a table long: a large page sent to a slow client renders a
+    /// part, lets go, sends it, and goes on, while the shard publishes in between. A series
+    /// that comes or goes between two calls may be seen or not; none is seen twice.
+    pub fn visit_views(
+        &self,
+        shard: usize,
+        from: usize,
+        mut f: impl FnMut(&SeriesView) -> bool,
+    ) -> Option<usize> {
+        let table = self
+            .inner
+            .shards
+            .get(shard)?
+            .mine
+            .views
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (slot, view) in table.iter().enumerate().skip(from) {
+            if let Some(view) = view
+                && !f(view)
+            {
+                return Some(slot + 1);
+            }
+        }
+        None
+    }
+
     /// The engine's numbers.
     pub fn stats(&self) -> EngineStats {
         let inner = &*self.inner;
         let shared = &inner.shared;
+        let table_bytes = inner
+            .shards
+            .iter()
+            .map(|s| s.mine.table_bytes.load(Ordering::Relaxed))
+            .sum();
         let mut stats = shared.counters.read(
             shared.active.load(Ordering::Acquire) as u64,
             shared.max_active as u64,
+            table_bytes,
         );
         stats.queue_samples = inner
             .shards
@@ -565,8 +601,13 @@ impl Inner {
         }
     }
 
-    /// Write the snapshot, or without a data directory only measure the state's size.
+    /// Write the snapshot; nothing without a data directory. (The state's size used to be
+    /// measured here by serialising it, pausing every shard; it is now counted as it changes,
+    /// see `EngineStats::state_bytes_estimate`.)
     fn snapshot(&self) -> Result<Option<SnapshotInfo>> {
+        let Some(dir) = &self.data_dir else {
+            return Ok(None);
+        };
         let _one = self
             .snapshot_lock
             .lock()
@@ -587,19 +628,6 @@ impl Inner {
             }
             Ok(writer)
         };
-        let Some(dir) = &self.data_dir else {
-            let writer = SnapshotWriter::new(Box::new(std::io::sink()), &header)
-                .and_then(|w| fill(Box::new(w)));
-            if let Ok(writer) = writer {
-                counters
-                    .measured_bytes
-                    .store(writer.bytes(), Ordering::Relaxed);
-                counters
-                    .measured_series
-                    .store(writer.records(), Ordering::Relaxed);
-            }
-            return Ok(None);
-        };
         match snapshot::write(dir, &header, fill) {
             Ok(info) => {
                 let store = |counter: &std::sync::atomic::AtomicU64, value: u64| {
@@ -613,8 +641,6 @@ impl Inner {
                 );
                 store(&counters.snapshot_bytes, info.bytes);
                 store(&counters.snapshot_series, info.series);
-                store(&counters.measured_bytes, info.bytes);
-                store(&counters.measured_series, info.series);
                 tracing::info!(
                     path = %info.path.display(),
                     series = info.series,

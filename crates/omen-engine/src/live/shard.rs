@@ -149,11 +149,15 @@ impl Shared {
             .is_ok()
     }
 
-    fn release_series(&self, labels: &Labels) {
+    fn release_series(&self, series: &Series) {
         self.active.fetch_sub(1, Ordering::AcqRel);
         self.counters
             .label_bytes
-            .fetch_sub(labels.as_bytes().len() as u64, Ordering::Relaxed);
+            .fetch_sub(series.labels.as_bytes().len() as u64, Ordering::Relaxed);
+        Counters::add_signed(
+            &self.counters.model_heap_bytes,
+            -(series.model.heap_bytes() as i64),
+        );
     }
 
     /// Log that the limit was reached, at most once a minute over all shards.
@@ -196,6 +200,8 @@ pub(crate) struct ShardShared {
     pub(crate) queued: AtomicUsize,
     /// Samples the shard processes per second while busy (f64 bits; 0 until measured).
     pub(crate) rate: AtomicU64,
+    /// What the shard's tables hold on the heap, at capacity (see [`Shard::table_bytes`]).
+    pub(crate) table_bytes: AtomicU64,
 }
 
 /// The state a shard thread owns.
@@ -209,6 +215,8 @@ pub(crate) struct Shard {
     pending: Pending,
     /// The labels of the series being looked up, encoded.
     key: Vec<u8>,
+    /// The capacity of the published views' table, as of the last publish.
+    views_capacity: usize,
     last_sweep: u64,
     last_publish: Instant,
 }
@@ -227,6 +235,8 @@ struct Tally {
     not_finite: u64,
     series_limit: u64,
     created: u64,
+    /// The change of the models' heap.
+    model_heap: i64,
 }
 
 impl Shard {
@@ -241,6 +251,7 @@ impl Shard {
             free: Vec::new(),
             pending: Pending::default(),
             key: Vec::new(),
+            views_capacity: 0,
             last_publish: Instant::now(),
         };
         for series in restored {
@@ -251,15 +262,15 @@ impl Shard {
             }
             shard.insert(series);
         }
+        shard.measure_tables();
         shard
     }
 
     fn insert(&mut self, series: Series) -> u32 {
         let series = Box::new(series);
-        self.shared
-            .counters
-            .label_bytes
-            .fetch_add(series.labels.as_bytes().len() as u64, Ordering::Relaxed);
+        let counters = &self.shared.counters;
+        Counters::add(&counters.label_bytes, series.labels.as_bytes().len() as u64);
+        Counters::add_signed(&counters.model_heap_bytes, series.model.heap_bytes() as i64);
         let labels = series.labels.clone();
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -299,6 +310,33 @@ impl Shard {
     }
 
     fn handle(&mut self, msg: Msg) {
+        self.handle_one(msg);
+        self.measure_tables();
+    }
+
+    /// What the shard's tables hold on the heap at capacity: the index (a bucket of key and
+    /// slot and a control byte each, for the buckets its capacity implies), the slots, the free
+    /// list, the pending changes, the views' table and the lookup key.
+    fn table_bytes(&self) -> usize {
+        let buckets = match self.index.capacity() {
+            0 => 0,
+            // hashbrown keeps at most 7 of 8 buckets full, in a power of two of buckets.
+            capacity => (capacity * 8 / 7).next_power_of_two(),
+        };
+        buckets * (size_of::<(Labels, u32)>() + 1)
+            + self.slots.capacity() * size_of::<Option<Box<Series>>>()
+            + self.free.capacity() * size_of::<u32>()
+            + self.pending.heap_bytes()
+            + self.views_capacity * size_of::<Option<Box<SeriesView>>>()
+            + self.key.capacity()
+    }
+
+    fn measure_tables(&self) {
+        let bytes = self.table_bytes() as u64;
+        self.mine.table_bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    fn handle_one(&mut self, msg: Msg) {
         match msg {
             Msg::Data(batches, samples) => {
                 let started = Instant::now();
@@ -326,7 +364,15 @@ impl Shard {
                 if let Some(series) = &series {
                     tracing::info!(series = %series.labels, "baseline restarted");
                 }
-                let found = series.map(|series| series.rebaseline(&self.shared.detector));
+                let detector = &self.shared.detector;
+                let found = series.map(|series| {
+                    let before = series.model.heap_bytes() as i64;
+                    series.rebaseline(detector);
+                    series.model.heap_bytes() as i64 - before
+                });
+                if let Some(change) = found {
+                    Counters::add_signed(&self.shared.counters.model_heap_bytes, change);
+                }
                 let _ = reply.send(found.is_some());
             }
             Msg::Write(mut writer, reply) => {
@@ -377,6 +423,7 @@ impl Shard {
             .as_mut()
             .expect("indexed slots hold a series");
         series.last_seen = now;
+        let heap_before = series.model.heap_bytes() as i64;
         if series.set_kind(batch.kind, &shared.detector) {
             tally.kind_changes += 1;
         }
@@ -460,6 +507,7 @@ impl Shard {
                 None => next,
             });
         }
+        tally.model_heap += series.model.heap_bytes() as i64 - heap_before;
         if let Some(change) = change {
             self.pending.push(slot, change);
         }
@@ -474,6 +522,7 @@ impl Shard {
         Counters::add(&c.anomalous_samples, t.anomalous);
         Counters::add(&c.kind_changes, t.kind_changes);
         Counters::add(&c.series_created, t.created);
+        Counters::add_signed(&c.model_heap_bytes, t.model_heap);
         c.drop(DropReason::OutOfOrder, t.out_of_order);
         c.drop(DropReason::Duplicate, t.duplicate);
         c.drop(DropReason::NotFinite, t.not_finite);
@@ -514,10 +563,10 @@ impl Shard {
             if let Some(interval) = series.model.tracker.finish() {
                 self.shared.interval_closed(&series.labels, &interval);
             }
-            if let (Some(observer), Some(last_ms)) = (&self.shared.observer, series.last_ms) {
+            if let (Some(observer), Some(last_ms)) = (&self.shared.observer, series.last_ms()) {
                 observer.ended(&mut series.observer_slot, &series.labels, last_ms);
             }
-            self.shared.release_series(&series.labels);
+            self.shared.release_series(&series);
             expired += 1;
         }
         Counters::add(&self.shared.counters.series_expired, expired);
@@ -539,6 +588,7 @@ impl Shard {
             Err(TryLockError::WouldBlock) => return,
         };
         self.pending.apply(&mut table);
+        self.views_capacity = table.capacity();
         drop(table);
         self.last_publish = Instant::now();
     }

@@ -34,8 +34,13 @@ use super::series::{Record, RecordRef};
 pub const FILE_NAME: &str = "live-state.bin";
 const MAGIC: &[u8; 8] = b"OMENLIVE";
 /// The format this build writes and reads. Bumped whenever the detector's serialised state
-/// changes (postcard is not self-describing): 2 added the spike recurrence counts.
-pub const FORMAT_VERSION: u32 = 2;
+/// changes (postcard is not self-describing): 2 stored a season search's buffer in its
+/// compact form (two bytes a slot), 3 added the recurrence counts under the tails.
+pub const FORMAT_VERSION: u32 = 3;
+/// The formats this build reads. Versions 1 and 2 lack the recurrence counts, so their
+/// records cannot be read by this detector: such a snapshot is moved aside and every series
+/// starts afresh.
+const READS: [u32; 1] = [3];
 const END: u32 = u32::MAX;
 /// No record is near this; a longer length means a damaged file.
 const MAX_RECORD: u32 = 64 << 20;
@@ -65,7 +70,7 @@ pub(crate) fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Records going into one snapshot (or only counted, when the sink is `io::sink()`).
+/// Records going into one snapshot.
 #[derive(Debug)]
 pub(crate) struct SnapshotWriter {
     out: CountingWriter,
@@ -108,11 +113,6 @@ impl SnapshotWriter {
     /// Series written so far.
     pub(crate) fn records(&self) -> u64 {
         self.records
-    }
-
-    /// Bytes written so far.
-    pub(crate) fn bytes(&self) -> u64 {
-        self.out.bytes
     }
 
     /// Write the trailer and flush; gives back the sink.
@@ -244,9 +244,9 @@ pub(crate) fn read(
         return unusable("not an Omen live-state file (bad magic bytes)".into());
     }
     let version = read_u32(&mut input)?;
-    if version != FORMAT_VERSION {
+    if !READS.contains(&version) {
         return unusable(format!(
-            "format version {version}; this build reads version {FORMAT_VERSION}"
+            "format version {version}; this build reads versions {READS:?}"
         ));
     }
     let mut buf = Vec::new();

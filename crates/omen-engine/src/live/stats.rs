@@ -64,22 +64,30 @@ pub(crate) struct Counters {
     pub(crate) series_expired: AtomicU64,
     pub(crate) series_restored: AtomicU64,
     pub(crate) label_bytes: AtomicU64,
+    /// What the series' models hold on the heap (season search buffers, seasonal profiles,
+    /// open intervals), kept up to date by the shards. Changed by signed amounts: see
+    /// [`Counters::add_signed`].
+    pub(crate) model_heap_bytes: AtomicU64,
     pub(crate) snapshots_written: AtomicU64,
     pub(crate) snapshots_failed: AtomicU64,
     pub(crate) snapshot_unix_ms: AtomicU64,
     pub(crate) snapshot_duration_us: AtomicU64,
     pub(crate) snapshot_bytes: AtomicU64,
     pub(crate) snapshot_series: AtomicU64,
-    /// The serialised size of every series at the last snapshot or measure.
-    pub(crate) measured_bytes: AtomicU64,
-    /// The series it measured.
-    pub(crate) measured_series: AtomicU64,
 }
 
 impl Counters {
     pub(crate) fn add(counter: &AtomicU64, n: u64) {
         if n > 0 {
             counter.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Add a signed amount (two's complement: the sum is right as long as the true total is
+    /// not negative).
+    pub(crate) fn add_signed(counter: &AtomicU64, n: i64) {
+        if n != 0 {
+            counter.fetch_add(n as u64, Ordering::Relaxed);
         }
     }
 
@@ -143,12 +151,13 @@ pub struct EngineStats {
     pub snapshot_bytes: u64,
     /// Series in the last snapshot.
     pub snapshot_series: u64,
-    /// An estimate of the memory the series' state takes, in bytes: a fixed part per series
-    /// (the series, its view, its index entry), the label bytes, and the detectors' size taken
-    /// as their serialised size per series, measured at each snapshot (or, without a data
-    /// directory, on the snapshot interval; 0 for that part before the first). Within about
-    /// 15 % for warm series; about a quarter low for series still searching for a season (their search
-    /// buffer serialises smaller than it sits in memory).
+    /// The memory the series' state takes, in bytes asked of the allocator, kept up to date
+    /// as samples arrive: each series' state and published view (their structs, boxed), its
+    /// labels, what its models hold on the heap at their capacity (the season search's
+    /// buffer while it searches, else the seasonal profile, and an open anomaly interval),
+    /// and the shards' tables (index, slots, views, pending changes) at their capacity.
+    /// Not in it: the allocator's rounding to its size classes (up to about an eighth more),
+    /// requests in the queues, and the alert stage's state for series a rule covers.
     pub state_bytes_estimate: u64,
 }
 
@@ -159,23 +168,17 @@ impl EngineStats {
     }
 }
 
-/// What one series costs in memory besides its labels and its detector: the series and its
-/// published view (each boxed, with the allocator's 16 bytes and a slot pointer), and its index
-/// entry (key and slot, doubled for the table's spare room). The detector's inline part is
-/// left out: its serialised size, added per series, stands for all of it.
-pub(crate) const FIXED_BYTES_PER_SERIES: u64 =
-    (std::mem::size_of::<super::series::Series>() - std::mem::size_of::<omen_detect::Ensemble>()
-        + std::mem::size_of::<super::view::SeriesView>()
-        + 2 * (16 + 8)
-        + 2 * std::mem::size_of::<(super::labels::Labels, u32)>()) as u64;
+/// What every series costs besides its labels' bytes, its models' heap and the shards'
+/// tables: its state and its published view, each boxed, and the two reference counts of its
+/// shared labels. (A series restored from a snapshot has no view until its next sample: a
+/// small overstatement after a restart.)
+pub(crate) const BYTES_PER_SERIES: u64 = (size_of::<super::series::Series>()
+    + size_of::<super::view::SeriesView>()
+    + 2 * size_of::<usize>()) as u64;
 
 impl Counters {
-    pub(crate) fn read(&self, active: u64, max_active: u64) -> EngineStats {
-        // The detectors' serialised size per series (a series' record is nearly all detector),
-        // a stand-in for their heap, which the detector does not report.
-        let detector_bytes = Self::get(&self.measured_bytes)
-            .checked_div(Self::get(&self.measured_series))
-            .unwrap_or(0);
+    /// The numbers, given the series modelled now and the shards' tables' bytes.
+    pub(crate) fn read(&self, active: u64, max_active: u64, table_bytes: u64) -> EngineStats {
         EngineStats {
             samples_accepted: Self::get(&self.samples_accepted),
             samples_rejected: Self::get(&self.samples_rejected),
@@ -201,8 +204,10 @@ impl Counters {
             snapshot_duration_seconds: Self::get(&self.snapshot_duration_us) as f64 / 1e6,
             snapshot_bytes: Self::get(&self.snapshot_bytes),
             snapshot_series: Self::get(&self.snapshot_series),
-            state_bytes_estimate: active * (FIXED_BYTES_PER_SERIES + detector_bytes)
-                + Self::get(&self.label_bytes),
+            state_bytes_estimate: active * BYTES_PER_SERIES
+                + Self::get(&self.label_bytes)
+                + Self::get(&self.model_heap_bytes)
+                + table_bytes,
         }
     }
 }

@@ -788,22 +788,59 @@ fn shutdown_drains_snapshots_once_and_then_refuses() {
     assert!(stats.snapshot_unix_ms > 0);
 }
 
+/// Noise in [0, 1) without any period: SplitMix64's finaliser of `x`.
+fn splitmix(x: u64) -> f64 {
+    let mut x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((x ^ (x >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 #[test]
-fn the_state_size_is_estimated_after_a_snapshot_or_a_measure() {
-    let dir = data_dir();
-    for data_dir in [None, Some(dir.path().to_path_buf())] {
-        let engine = start(EngineOptions {
-            data_dir: data_dir.clone(),
-            ..EngineOptions::new(live(2))
-        });
-        feed(&engine, &shapes(200), 0..200);
-        let estimate_before = engine.stats().state_bytes_estimate;
-        let info = engine.snapshot_now().unwrap();
-        assert_eq!(info.is_some(), data_dir.is_some());
-        let stats = engine.stats();
-        assert!(stats.state_bytes_estimate > estimate_before, "{stats:#?}");
-        assert!(stats.state_bytes_estimate > 3 * 1024, "{stats:#?}");
-    }
+fn the_state_size_is_counted_as_it_changes() {
+    let clock = Arc::new(ManualClock::new());
+    let engine = start(EngineOptions {
+        clock: clock.clone(),
+        ..EngineOptions::new(LiveConfig {
+            series_ttl: Duration::from_secs(60),
+            ..live(2)
+        })
+    });
+    let empty = engine.stats().state_bytes_estimate;
+    // Three series of noise, still searching for a season: 300 slots each, at least 600
+    // bytes of buffer each besides the state and view of each, without any snapshot.
+    let noise: Vec<Data> = shapes(900)
+        .into_iter()
+        .enumerate()
+        .map(|(k, (labels, samples))| {
+            let samples = samples
+                .iter()
+                .enumerate()
+                .map(|(i, &(t, _))| (t, splitmix(((k as u64) << 32) + i as u64)))
+                .collect();
+            (labels, samples)
+        })
+        .collect();
+    feed(&engine, &noise, 0..300);
+    engine.flush();
+    let young = engine.stats().state_bytes_estimate;
+    let per_series = (young - empty) / 3;
+    assert!(per_series > 600 + stats::BYTES_PER_SERIES, "{per_series}");
+    // The buffers grow with the series: 1,023 slots of two bytes each from 513 slots on.
+    feed(&engine, &noise, 300..900);
+    engine.flush();
+    let older = engine.stats().state_bytes_estimate;
+    assert!(older >= young + 3 * 1000, "{young} then {older}");
+    // Expired, the series give everything back but the tables' room.
+    clock.advance(Duration::from_secs(61));
+    engine.sweep_now();
+    let stats = engine.stats();
+    assert_eq!(stats.active_series, 0);
+    assert!(
+        stats.state_bytes_estimate < empty + 4 * 1024,
+        "{empty} at start, {} after expiry",
+        stats.state_bytes_estimate
+    );
 }
 
 #[test]
@@ -998,4 +1035,38 @@ fn a_rebaselined_series_learns_afresh_and_others_keep_their_model() {
     assert_eq!(learned(&a).samples_learned, 3);
     assert_eq!(learned(&a).score.status, Status::WarmingUp);
     assert_eq!(learned(&b).samples_learned, 103);
+}
+
+/// A snapshot written by an older build (format version 1, `tests/fixtures/live-state-v1.bin`,
+/// before the compact season search and the recurrence counts) cannot be read by this
+/// detector: it is moved aside, untouched, with a reason that names its version, and the
+/// engine starts afresh and works.
+#[test]
+fn an_older_snapshot_format_is_moved_aside_naming_its_version() {
+    let dir = data_dir();
+    let fixture = include_bytes!("../../tests/fixtures/live-state-v1.bin");
+    assert_eq!(
+        &fixture[8..12],
+        &1u32.to_le_bytes(),
+        "the fixture is version 1"
+    );
+    let path = dir.path().join(SNAPSHOT_FILE_NAME);
+    std::fs::write(&path, fixture).unwrap();
+    let engine = in_dir(live(2), dir.path(), None);
+    let report = engine.restore_report().clone();
+    let RestoreOutcome::MovedAside { to, reason } = &report.outcome else {
+        panic!("{report:?}")
+    };
+    assert!(reason.contains("format version 1"), "{reason}");
+    assert_eq!(std::fs::read(to).unwrap(), fixture);
+    assert!(!path.exists());
+    assert_eq!(report.series, 0);
+    engine
+        .submit(vec![gauge(&labels("a", &[]), &samples(0, 3))])
+        .unwrap();
+    engine.flush();
+    let info = engine.shutdown().unwrap().unwrap();
+    assert_eq!(info.series, 1);
+    let bytes = std::fs::read(&info.path).unwrap();
+    assert_eq!(&bytes[8..12], &SNAPSHOT_FORMAT_VERSION.to_le_bytes());
 }

@@ -82,6 +82,11 @@ impl Pending {
         self.changes.is_empty()
     }
 
+    /// Bytes held on the heap, at capacity (the views the changes carry are inline).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.changes.capacity() * size_of::<(u32, Change)>() + self.at.capacity() * size_of::<u32>()
+    }
+
     /// Record a change of `slot`, merged with a pending one.
     pub(crate) fn push(&mut self, slot: u32, change: Change) {
         let i = slot as usize;
