@@ -178,23 +178,33 @@ pub struct Ensemble {
 
 /// Values derived from the state and the config, kept from one sample to the next to save a
 /// `ln` or a `powf` per sample. Not state: not serialized, and ignored by `==`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct Memo {
     /// The band's tail quantile, reused while the tail's shape is the same.
     band: QuantileMemo,
     /// Where the last sample fell in the season.
     phase: PhaseMemo,
-    /// `ln(target_risk)`, with the bits of the risk.
-    ln_risk: Option<(u64, f64)>,
+    /// `ln(target_risk)`, with the bits of the risk (NaN's, `u64::MAX`, until the first).
+    ln_risk: (u64, f64),
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        Self {
+            band: QuantileMemo::default(),
+            phase: PhaseMemo::default(),
+            ln_risk: (u64::MAX, f64::NAN),
+        }
+    }
 }
 
 impl Memo {
     fn ln_risk(&mut self, risk: f64) -> f64 {
         match self.ln_risk {
-            Some((bits, ln_risk)) if bits == risk.to_bits() => ln_risk,
+            (bits, ln_risk) if bits == risk.to_bits() => ln_risk,
             _ => {
                 let ln_risk = risk.ln();
-                self.ln_risk = Some((risk.to_bits(), ln_risk));
+                self.ln_risk = (risk.to_bits(), ln_risk);
                 ln_risk
             }
         }

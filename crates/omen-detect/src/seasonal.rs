@@ -255,11 +255,12 @@ pub(crate) struct PhaseMemo {
 #[derive(Debug, Clone, Copy)]
 struct PhaseCursor {
     period_ms: i64,
-    bins: usize,
+    /// `u32` rather than `usize`, here and in `bin`: a word less in every detector.
+    bins: u32,
     timestamp_ms: i64,
     /// `timestamp_ms.rem_euclid(period_ms)`.
     offset: i64,
-    bin: usize,
+    bin: u32,
     /// The offsets in `start..end` are those of `bin`.
     start: i64,
     end: i64,
@@ -270,7 +271,7 @@ impl PhaseMemo {
     fn bin(&mut self, timestamp_ms: i64, period_ms: i64, bins: usize) -> usize {
         if let Some(cursor) = &mut self.last
             && cursor.period_ms == period_ms
-            && cursor.bins == bins
+            && cursor.bins as usize == bins
             && let Some(bin) = cursor.advance(timestamp_ms)
         {
             return bin;
@@ -286,12 +287,13 @@ impl PhaseCursor {
     /// exact (a period or a profile that `phase_bin` handles in 128 bits or not at all).
     fn new(timestamp_ms: i64, period_ms: i64, bins: usize, bin: usize) -> Option<Self> {
         let bins_i64 = i64::try_from(bins).ok()?;
+        let (bins, bin) = (u32::try_from(bins).ok()?, u32::try_from(bin).ok()?);
         if period_ms <= 0 || bins == 0 || period_ms.checked_mul(bins_i64).is_none() {
             return None;
         }
         let offset = timestamp_ms.rem_euclid(period_ms);
-        let start = bin_start(bin, period_ms, bins_i64)?;
-        let end = bin_start(bin + 1, period_ms, bins_i64)?;
+        let start = bin_start(bin as usize, period_ms, bins_i64)?;
+        let end = bin_start(bin as usize + 1, period_ms, bins_i64)?;
         (start <= offset && offset < end).then_some(Self {
             period_ms,
             bins,
@@ -313,7 +315,7 @@ impl PhaseCursor {
             return None;
         }
         if offset >= self.end {
-            let next_end = bin_start(self.bin + 2, self.period_ms, self.bins as i64)?;
+            let next_end = bin_start(self.bin as usize + 2, self.period_ms, i64::from(self.bins))?;
             if offset >= next_end {
                 return None;
             }
@@ -323,7 +325,7 @@ impl PhaseCursor {
         }
         self.timestamp_ms = timestamp_ms;
         self.offset = offset;
-        Some(self.bin)
+        Some(self.bin as usize)
     }
 }
 

@@ -148,7 +148,7 @@ impl TailModel {
         let (xi, sigma) = self.gpd();
         let key = (p.to_bits(), xi.to_bits());
         let y = match memo.last {
-            Some((last_key, y)) if last_key == key => y,
+            (last_key, y) if last_key == key => y,
             _ => {
                 let r = p / EXCEEDANCE_RATE;
                 let y = if xi.abs() < 1e-6 {
@@ -156,7 +156,7 @@ impl TailModel {
                 } else {
                     (r.powf(-xi) - 1.0) / xi
                 };
-                memo.last = Some((key, y));
+                memo.last = (key, y);
                 y
             }
         };
@@ -204,11 +204,21 @@ impl TailModel {
 /// The standardised excess `(u − t)/σ` of the last [`TailModel::quantile_memo`] call, with the
 /// bits of its `p` and ξ. A band is drawn at the same `p` every sample while ξ changes only when
 /// an excess arrives (about 2 % of samples), so this saves a `ln` or a `powf` per sample.
+/// "Nothing yet" is the key of a NaN `p` and ξ, which no call has (an `Option` would cost a
+/// word, and the detector's size decides a live series' allocator class).
 ///
 /// Derived data, not state: whoever keeps one must not serialize it.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct QuantileMemo {
-    last: Option<((u64, u64), f64)>,
+    last: ((u64, u64), f64),
+}
+
+impl Default for QuantileMemo {
+    fn default() -> Self {
+        Self {
+            last: ((u64::MAX, u64::MAX), f64::NAN),
+        }
+    }
 }
 
 /// Map a tail probability to a score in [0, 1]: 0.5 at the target risk `risk`.

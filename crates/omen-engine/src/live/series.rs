@@ -71,8 +71,9 @@ pub(crate) enum Outcome {
 ///
 /// A server holds one per series, boxed, so its size decides the allocator's size class: at
 /// 776 bytes it took mimalloc's 896-byte class, at 768 or less it takes the 768-byte one (128
-/// bytes a series). With the detector's recurrence records it is 888 bytes again, in the
-/// 896-byte class. The two optional values are therefore a value and a flag each, the flags
+/// bytes a series). With the detector's recurrence records it is 896 bytes again, in the
+/// 896-byte class (the detector's derived-value memos use sentinels rather than `Option`s to
+/// stay there). The two optional values are therefore a value and a flag each, the flags
 /// sharing the padding after `stale` (an `Option<i64>` takes two words).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Series {
@@ -283,7 +284,7 @@ mod tests {
     #[test]
     fn a_series_fits_the_allocators_896_byte_class() {
         // Not a correctness matter, but 128 bytes a series: see `Series`. It fitted 768 until
-        // the four recurrence records (32 bytes each) joined the detector; a word saved here
+        // the four recurrence records (40 bytes each) joined the detector; a word saved here
         // will not bring it back, the records would have to shrink or be allocated lazily.
         assert!(
             size_of::<Series>() <= 896,
