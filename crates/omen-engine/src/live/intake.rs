@@ -8,7 +8,7 @@
 //! labels, and travels with the series to the shard, whose index it keys.
 
 use super::engine::{Accepted, Engine, Overloaded};
-use super::labels::{encode, route_hash, shard_of};
+use super::labels::{METRIC_NAME, encode, route_hash, shard_of};
 use super::series::{MetricKind, SeriesBatch};
 
 /// One series in a [`Part`]: where its labels and samples end in the part's buffers.
@@ -18,6 +18,9 @@ pub(crate) struct Entry {
     pub(crate) hash: u64,
     key_end: u32,
     samples_end: u32,
+    /// Where the metric name's value lies in the part's `keys` (0, 0 without one).
+    name_start: u32,
+    name_len: u32,
     pub(crate) kind: MetricKind,
 }
 
@@ -48,13 +51,25 @@ impl Part {
         })
     }
 
-    fn push(&mut self, hash: u64, key: &[u8], kind: MetricKind, samples: &[(i64, f64)]) {
+    /// Adds a series; `name` is where its metric name lies in `key`.
+    fn push(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        name: (usize, usize),
+        kind: MetricKind,
+        samples: &[(i64, f64)],
+    ) {
+        let offset = |at: usize| u32::try_from(at).expect("a request under 4 GiB");
+        let name_start = offset(self.keys.len() + name.0);
         self.keys.extend_from_slice(key);
         self.samples.extend_from_slice(samples);
         self.entries.push(Entry {
             hash,
             key_end: u32::try_from(self.keys.len()).expect("a request under 4 GiB"),
             samples_end: u32::try_from(self.samples.len()).expect("a request under 4 GiB"),
+            name_start,
+            name_len: offset(name.1),
             kind,
         });
     }
@@ -105,16 +120,16 @@ impl<'e> Intake<'e> {
             return;
         }
         self.key.clear();
-        if labels.is_sorted_by(|a, b| a.0 <= b.0) {
-            encode(labels.iter().copied(), &mut self.key);
+        let name = if labels.is_sorted_by(|a, b| a.0 <= b.0) {
+            encode_noting_name(labels, &mut self.key)
         } else {
             let mut sorted = labels.to_vec();
             sorted.sort_unstable();
-            encode(sorted.into_iter(), &mut self.key);
-        }
+            encode_noting_name(&sorted, &mut self.key)
+        };
         let hash = route_hash(&self.key);
         let shard = shard_of(hash, self.parts.len());
-        self.parts[shard].push(hash, &self.key, kind, samples);
+        self.parts[shard].push(hash, &self.key, name, kind, samples);
         self.accepted.series += 1;
         self.accepted.samples += samples.len();
     }
@@ -124,12 +139,12 @@ impl<'e> Intake<'e> {
     /// request as the series, after them).
     pub fn resolve_unknown_kinds(&mut self, mut kind_of: impl FnMut(&str) -> MetricKind) {
         for part in &mut self.parts {
-            let mut key_start = 0;
             for entry in &mut part.entries {
-                let key = &part.keys[key_start..entry.key_end as usize];
-                key_start = entry.key_end as usize;
                 if entry.kind == MetricKind::Unknown {
-                    entry.kind = kind_of(super::labels::metric_name_of(key));
+                    let start = entry.name_start as usize;
+                    let name = &part.keys[start..start + entry.name_len as usize];
+                    // Encoded from `&str`s, cut where a value starts and ends.
+                    entry.kind = kind_of(std::str::from_utf8(name).unwrap_or(""));
                 }
             }
         }
@@ -157,4 +172,18 @@ impl Intake<'_> {
             self.push(&pairs, batch.kind, &batch.samples);
         }
     }
+}
+
+/// Appends the encoding of sorted `labels` to `out` (see [`encode`]) and says where the metric
+/// name's value lies in what it appended: `(start, length)`, `(0, 0)` without one.
+fn encode_noting_name(labels: &[(&str, &str)], out: &mut Vec<u8>) -> (usize, usize) {
+    let start = out.len();
+    let mut name = (0, 0);
+    for &(n, v) in labels {
+        if n == METRIC_NAME {
+            name = (out.len() - start + n.len() + 1, v.len());
+        }
+        encode(std::iter::once((n, v)), out);
+    }
+    name
 }

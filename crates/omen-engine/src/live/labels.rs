@@ -15,6 +15,9 @@ use std::sync::Arc;
 
 const SEPARATOR: u8 = 0xFF;
 
+/// The label that holds the metric name.
+pub(crate) const METRIC_NAME: &str = "__name__";
+
 /// The labels of one series, `__name__` included, sorted by name.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Labels(Arc<[u8]>);
@@ -87,7 +90,7 @@ impl Labels {
 
     /// The metric name (`__name__`), empty when there is none.
     pub fn metric_name(&self) -> &str {
-        self.get("__name__").unwrap_or("")
+        self.get(METRIC_NAME).unwrap_or("")
     }
 
     /// The pairs as owned strings.
@@ -146,20 +149,6 @@ pub(crate) fn encode<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>, out: &
 /// that a receiver hashes each series once, as it encodes it.
 pub(crate) fn route_hash(encoded: &[u8]) -> u64 {
     stable_hash(0x6f6d_656e_6c69_7665, encoded) // "omenlive"
-}
-
-/// The value of `__name__` in a label set's encoding, empty when there is none.
-pub(crate) fn metric_name_of(encoded: &[u8]) -> &str {
-    let mut parts = encoded.split(|b| *b == SEPARATOR);
-    while let (Some(name), Some(value)) = (parts.next(), parts.next()) {
-        match name.cmp(b"__name__") {
-            std::cmp::Ordering::Equal => return std::str::from_utf8(value).unwrap_or(""),
-            // Sorted by name: past it, there is none.
-            std::cmp::Ordering::Greater => return "",
-            std::cmp::Ordering::Less => {}
-        }
-    }
-    ""
 }
 
 /// The shard of a routing hash among `shards` (the hash's high bits, evenly spread).
@@ -223,23 +212,6 @@ mod tests {
         assert_eq!(empty.to_string(), "{}");
         let with_empty_value = Labels::from_pairs(&pairs(&[("a", ""), ("b", "x")]));
         assert_eq!(with_empty_value.to_pairs(), pairs(&[("a", ""), ("b", "x")]));
-    }
-
-    #[test]
-    fn the_metric_name_is_read_from_the_encoding() {
-        let encoded = |l: &[(&str, &str)]| Labels::from_pairs(&pairs(l)).as_bytes().to_vec();
-        for (name, labels, want) in [
-            ("name only", &[("__name__", "up")][..], "up"),
-            (
-                "labels before and after",
-                &[("A", "x"), ("__name__", "up"), ("job", "a")],
-                "up",
-            ),
-            ("no name", &[("A", "x"), ("job", "a")], ""),
-            ("empty", &[], ""),
-        ] {
-            assert_eq!(metric_name_of(&encoded(labels)), want, "{name}");
-        }
     }
 
     #[test]

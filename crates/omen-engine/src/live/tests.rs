@@ -1089,15 +1089,22 @@ fn an_intake_routes_sorts_and_resolves_kinds_as_it_is_pushed() {
         &[(1000, 2.0)],
     );
     intake.push(&[("__name__", "empty")], MetricKind::Gauge, &[]);
+    // A label that sorts before the name.
+    intake.push(
+        &[("A", "1"), ("__name__", "other")],
+        MetricKind::Unknown,
+        &[(1000, 5.0)],
+    );
     let mut asked = Vec::new();
     intake.resolve_unknown_kinds(|name| {
         asked.push(name.to_owned());
         MetricKind::Counter
     });
-    assert_eq!(asked, ["jobs_done", "jobs_done"]);
+    asked.sort();
+    assert_eq!(asked, ["jobs_done", "jobs_done", "other"]);
     assert!(!intake.is_empty());
     let accepted = intake.submit().unwrap();
-    assert_eq!((accepted.series, accepted.samples), (3, 4));
+    assert_eq!((accepted.series, accepted.samples), (4, 5));
     engine.flush();
     let mut views: Vec<(String, MetricKind, i64)> = engine
         .query(&[])
@@ -1113,12 +1120,13 @@ fn an_intake_routes_sorts_and_resolves_kinds_as_it_is_pushed() {
                 MetricKind::Counter,
                 3000
             ),
+            (r#"other{A="1"}"#.to_owned(), MetricKind::Counter, 1000),
             ("temp_total{}".to_owned(), MetricKind::Gauge, 1000),
         ]
     );
     let stats = engine.stats();
-    // The counter's first sample only primes its rate.
-    assert_eq!((stats.samples_scored, stats.samples_primed), (3, 1));
+    // A counter's first sample only primes its rate.
+    assert_eq!((stats.samples_scored, stats.samples_primed), (3, 2));
     assert_accounted(&stats);
 }
 
