@@ -325,6 +325,76 @@ fn scores_are_exported_and_queried_and_survive_a_restart() {
     assert!(log.contains("restored the learned state"), "{log}");
 }
 
+/// The receiver queues each series as it is decoded, before a 1.0 request's metadata (sent
+/// after the series) is read: the kinds must still come from that metadata, and from 2.0's own
+/// types.
+#[test]
+fn metadata_in_the_same_request_gives_its_series_their_kind() {
+    use omen_remote_write::Metadata;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), None);
+    let series = |name: &str, metric_type| SeriesSamples {
+        labels: Labels::new([("__name__", name), ("job", "kinds")]).unwrap(),
+        samples: vec![(1_700_000_000_000, 1.0), (1_700_000_060_000, 2.0)],
+        metric_type,
+    };
+    let metadata = Metadata {
+        metric_family_name: "jobs_done".into(),
+        metric_type: MetricType::Counter,
+        help: String::new(),
+        unit: String::new(),
+    };
+    let mut encoder = BodyEncoder::new();
+    let v1 = encoder
+        .encode(
+            Protocol::V1,
+            &[series("jobs_done", None), series("temperature", None)],
+            &[metadata],
+        )
+        .to_vec();
+    assert_eq!(post(&server, &V1_HEADERS, &v1).status, 204);
+    let v2 = encoder
+        .encode(
+            Protocol::V2,
+            &[series("queue_total", Some(MetricType::Gauge))],
+            &[],
+        )
+        .to_vec();
+    assert_eq!(post(&server, &V2_HEADERS, &v2).status, 204);
+    let path = "/api/v1/series/state?match[]=%7Bjob%3D%22kinds%22%7D";
+    let mut kinds = Vec::new();
+    for _ in 0..100 {
+        let json: serde_json::Value =
+            serde_json::from_str(&http::get(server.addr, path).unwrap().text()).unwrap();
+        kinds = json["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["labels"]["__name__"].as_str().unwrap_or("").to_owned(),
+                    s["kind"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        if kinds.len() == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    kinds.sort();
+    let want = [
+        ("jobs_done", "counter"),
+        ("queue_total", "gauge"),
+        ("temperature", "unknown"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(n, k)| (n.to_string(), k.to_string()))
+        .collect();
+    assert_eq!(kinds, want);
+}
+
 #[test]
 fn the_configured_token_and_body_limit_are_enforced() {
     let dir = tempfile::tempdir().unwrap();

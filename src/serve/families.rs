@@ -44,11 +44,34 @@ impl FamilyTypes {
 
     /// The kind of the series named `name`: from its own type when the request gave one (2.0),
     /// else from its family's metadata, else from its name.
+    #[cfg(test)]
     pub(crate) fn kind_of(&self, name: &str, own: Option<MetricType>) -> MetricKind {
-        if let Some(kind) = own.and_then(|t| kind_of_type(t, false)) {
-            return kind;
+        match own_kind(own) {
+            MetricKind::Unknown => self.read().kind_of(name),
+            kind => kind,
         }
-        let types = self.types.read().unwrap_or_else(|e| e.into_inner());
+    }
+
+    /// The table, held for reading while a request's series are given their kinds.
+    pub(crate) fn read(&self) -> Known<'_> {
+        Known(self.types.read().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// The kind a series' own type (2.0) says, [`MetricKind::Unknown`] when it says nothing: then
+/// [`Known::kind_of`] its name decides.
+pub(crate) fn own_kind(own: Option<MetricType>) -> MetricKind {
+    own.and_then(|t| kind_of_type(t, false))
+        .unwrap_or(MetricKind::Unknown)
+}
+
+/// The family types, read-locked.
+pub(crate) struct Known<'a>(std::sync::RwLockReadGuard<'a, HashMap<String, MetricType>>);
+
+impl Known<'_> {
+    /// The kind of the series named `name` from its family's metadata, else from its name.
+    pub(crate) fn kind_of(&self, name: &str) -> MetricKind {
+        let types = &self.0;
         if let Some(kind) = types.get(name).and_then(|t| kind_of_type(*t, false)) {
             return kind;
         }

@@ -14,10 +14,11 @@ use axum::body::{Body, to_bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use omen_engine::live::SeriesBatch;
-use omen_remote_write::{Protocol, Rejection, WriteBatch, decompress, negotiate};
+use omen_engine::live::Intake;
+use omen_remote_write::{Protocol, Rejection, WriteSummary, decompress, negotiate};
 
 use super::AppState;
+use super::families::own_kind;
 
 /// The handler.
 pub(crate) async fn write(
@@ -68,13 +69,26 @@ async fn answer(state: &AppState, headers: &HeaderMap, body: Body) -> (Option<Pr
             return (Some(protocol), refuse(state, Some(protocol), &rejection));
         }
     };
-    let batch = match decompress(&body, limits.max_decoded_bytes)
-        .and_then(|bytes| omen_remote_write::decode(protocol, &bytes))
-    {
-        Ok(batch) => batch,
+    let bytes = match decompress(&body, limits.max_decoded_bytes) {
+        Ok(bytes) => bytes,
         Err(rejection) => return (Some(protocol), refuse(state, Some(protocol), &rejection)),
     };
-    (Some(protocol), ingest(state, protocol, batch))
+    drop(body);
+    // Each valid series goes straight into the engine's per-shard buffers as it is decoded,
+    // borrowed from the body: no allocation per series. On an error nothing was queued.
+    let mut intake = state.engine.intake();
+    let mut samples = 0;
+    let summary = omen_remote_write::decode_with(protocol, &bytes, |series| {
+        samples += series.samples.len() as u64;
+        intake.push(series.labels, own_kind(series.metric_type), series.samples);
+    });
+    match summary {
+        Ok(summary) => (
+            Some(protocol),
+            ingest(state, protocol, summary, intake, samples),
+        ),
+        Err(rejection) => (Some(protocol), refuse(state, Some(protocol), &rejection)),
+    }
 }
 
 /// A request refused as a whole: its status, a one-line message, and for 2.0 the written
@@ -94,14 +108,19 @@ fn refuse(state: &AppState, protocol: Option<Protocol>, rejection: &Rejection) -
     response
 }
 
-fn ingest(state: &AppState, protocol: Protocol, batch: WriteBatch) -> Response {
-    let WriteBatch {
-        series,
-        metadata,
-        stats,
-        ..
-    } = &batch;
-    let outcome = batch.outcome();
+/// Counts a decoded request, gives its series their kinds, and queues them (or answers 503).
+/// `samples` is how many float samples its valid series hold.
+fn ingest(
+    state: &AppState,
+    protocol: Protocol,
+    summary: WriteSummary,
+    mut intake: Intake<'_>,
+    samples: u64,
+) -> Response {
+    let WriteSummary {
+        metadata, stats, ..
+    } = &summary;
+    let outcome = summary.outcome();
     let receiver = &state.receiver;
     receiver.samples_received.inc_by(stats.samples_received);
     receiver.samples_invalid.inc_by(stats.invalid_samples);
@@ -118,21 +137,13 @@ fn ingest(state: &AppState, protocol: Protocol, batch: WriteBatch) -> Response {
             })
             .inc_by(count);
     }
+    // The request's own metadata (1.0 sends it after the series) counts for its series.
     state.families.learn(metadata);
-    let samples: usize = series.iter().map(|s| s.samples.len()).sum();
-    let batches: Vec<SeriesBatch> = batch
-        .series
-        .into_iter()
-        .map(|s| SeriesBatch {
-            kind: state
-                .families
-                .kind_of(s.labels.name().unwrap_or(""), s.metric_type),
-            labels: s.labels.into_vec(),
-            samples: s.samples,
-        })
-        .collect();
-    if !batches.is_empty()
-        && let Err(overloaded) = state.engine.submit(batches)
+    let known = state.families.read();
+    intake.resolve_unknown_kinds(|name| known.kind_of(name));
+    drop(known);
+    if !intake.is_empty()
+        && let Err(overloaded) = intake.submit()
     {
         state.receiver.rejected("overloaded");
         let seconds = overloaded.retry_after.as_secs().max(1);
@@ -149,7 +160,7 @@ fn ingest(state: &AppState, protocol: Protocol, batch: WriteBatch) -> Response {
         }
         return response;
     }
-    receiver.samples_written.inc_by(samples as u64);
+    receiver.samples_written.inc_by(samples);
     let mut response = match &outcome.message {
         None => StatusCode::NO_CONTENT.into_response(),
         Some(message) => {

@@ -89,6 +89,7 @@ fn read_series<'a, F: FnMut(SeriesRef<'_>)>(
     process_series(
         held,
         &scratch.labels,
+        bytes,
         &scratch.samples,
         &mut scratch.pairs,
         out,
@@ -97,34 +98,79 @@ fn read_series<'a, F: FnMut(SeriesRef<'_>)>(
 }
 
 /// Checks the labels of a read series for UTF-8, then validates and keeps or drops it.
+/// `within` is the message the label bytes were read from (empty when they were not read from
+/// one buffer): their UTF-8 is then checked in one pass (see [`label_text`]).
 pub(crate) fn process_series<'a, F: FnMut(SeriesRef<'_>)>(
     held: Held,
     labels: &[(&'a [u8], &'a [u8])],
+    within: &'a [u8],
     samples: &[(i64, f64)],
     pairs: &mut Vec<(&'a str, &'a str)>,
     out: &mut Collector<F>,
 ) {
-    pairs.clear();
-    for &(name, value) in labels {
-        match (std::str::from_utf8(name), std::str::from_utf8(value)) {
-            (Ok(name), Ok(value)) => pairs.push((name, value)),
-            (Err(_), _) | (_, Err(_)) => {
-                let bad = if std::str::from_utf8(name).is_err() {
-                    name
-                } else {
-                    value
-                };
-                out.reject(held, InvalidReason::InvalidUtf8, || {
-                    format!(
-                        "label bytes {:?} are not UTF-8",
-                        String::from_utf8_lossy(bad)
-                    )
-                });
-                return;
-            }
-        }
+    if let Err(bad) = label_text(labels, within, pairs) {
+        out.reject(held, InvalidReason::InvalidUtf8, || {
+            format!(
+                "label bytes {:?} are not UTF-8",
+                String::from_utf8_lossy(bad)
+            )
+        });
+        return;
     }
     out.accept(held, 0, pairs, samples, None);
+}
+
+/// The labels as text in `pairs`, or the first name or value that is not UTF-8.
+///
+/// A series' labels usually lie side by side in its message, between framing bytes that are
+/// ASCII (tags, and lengths under 128): then one check of the span from the first to the last
+/// covers all of them, and each is cut out of the checked text where it starts and ends on
+/// a character boundary (any piece of valid UTF-8 cut at character boundaries is valid; a
+/// label whose bytes are not UTF-8 cannot be cut out so, or makes the span invalid). Anything
+/// else is checked label by label, with the same answer.
+fn label_text<'a>(
+    labels: &[(&'a [u8], &'a [u8])],
+    within: &'a [u8],
+    pairs: &mut Vec<(&'a str, &'a str)>,
+) -> Result<(), &'a [u8]> {
+    pairs.clear();
+    let span = span_of(labels, within);
+    let text = span.and_then(|(lo, hi)| std::str::from_utf8(&within[lo..hi]).ok());
+    let base = within.as_ptr() as usize + span.map_or(0, |(lo, _)| lo);
+    let cut = |bytes: &'a [u8]| -> Result<&'a str, &'a [u8]> {
+        if bytes.is_empty() {
+            return Ok("");
+        }
+        let from = (bytes.as_ptr() as usize).wrapping_sub(base);
+        let fast = text.and_then(|text| text.get(from..from.wrapping_add(bytes.len())));
+        match fast {
+            Some(s) => Ok(s),
+            None => std::str::from_utf8(bytes).map_err(|_| bytes),
+        }
+    };
+    for &(name, value) in labels {
+        pairs.push((cut(name)?, cut(value)?));
+    }
+    Ok(())
+}
+
+/// The byte range of `within` from the first non-empty label string to the end of the last,
+/// if they all lie in it.
+fn span_of(labels: &[(&[u8], &[u8])], within: &[u8]) -> Option<(usize, usize)> {
+    let base = within.as_ptr() as usize;
+    let (mut lo, mut hi) = (usize::MAX, 0);
+    for bytes in labels.iter().flat_map(|&(n, v)| [n, v]) {
+        if bytes.is_empty() {
+            continue;
+        }
+        let from = (bytes.as_ptr() as usize).checked_sub(base)?;
+        let to = from.checked_add(bytes.len())?;
+        if to > within.len() {
+            return None;
+        }
+        (lo, hi) = (lo.min(from), hi.max(to));
+    }
+    (lo < hi).then_some((lo, hi))
 }
 
 /// `Label { bytes name = 1; bytes value = 2; }`; the last occurrence of a field wins.
@@ -308,6 +354,76 @@ mod tests {
             (batch.stats.series_accepted, batch.outcome().status),
             (1, 204)
         );
+    }
+
+    /// Labels checked for UTF-8 in one pass over their span, or one by one when the span
+    /// cannot be: every case must get the answer of checking each string alone.
+    #[test]
+    fn label_text_agrees_with_checking_each_label() {
+        let long = "v".repeat(200); // a two-byte length: framing that is not ASCII
+        type Pairs<'a> = Vec<(&'a [u8], &'a [u8])>;
+        let cases: Vec<(&str, Pairs<'_>)> = vec![
+            ("ascii", vec![(b"__name__", b"up"), (b"job", b"node")]),
+            (
+                "multi-byte",
+                vec![(b"__name__", "h\u{e9}llo \u{1f600}".as_bytes())],
+            ),
+            (
+                "long value",
+                vec![(b"__name__", b"up"), (b"v", long.as_bytes())],
+            ),
+            ("empty value", vec![(b"__name__", b"up"), (b"zone", b"")]),
+            (
+                "bad value",
+                vec![(b"__name__", b"up"), (b"job", b"no\xffde")],
+            ),
+            ("bad name", vec![(b"\xc3", b"x"), (b"__name__", b"up")]),
+            (
+                "cut char",
+                vec![(b"__name__", b"\xe2\x82"), (b"a", b"\xac")],
+            ),
+            ("lone continuation", vec![(b"__name__", b"\x82up")]),
+        ];
+        for (name, labels) in cases {
+            let mut series = v1::TimeSeries::default();
+            for (n, v) in &labels {
+                series.labels.push(label(n, v));
+            }
+            // A sample between the labels in one variant: the span then holds a double.
+            for interleave in [false, true] {
+                let mut bytes = Vec::new();
+                for (i, l) in series.labels.iter().enumerate() {
+                    prost::encoding::message::encode(1, l, &mut bytes);
+                    if interleave && i == 0 {
+                        let sample = v1::Sample {
+                            value: f64::from_bits(0xc3c3_c3c3_ffff_ffff),
+                            timestamp: 7,
+                        };
+                        prost::encoding::message::encode(2, &sample, &mut bytes);
+                    }
+                }
+                let mut reader = Reader::new(&bytes);
+                let mut read = Vec::new();
+                while let Some((field, value)) = reader.next_field().unwrap() {
+                    if field == 1 {
+                        read.push(read_label(value.bytes("labels").unwrap()).unwrap());
+                    }
+                }
+                let mut pairs = Vec::new();
+                let got = label_text(&read, &bytes, &mut pairs).map(|()| pairs.clone());
+                let want = read
+                    .iter()
+                    .map(
+                        |&(n, v)| match (std::str::from_utf8(n), std::str::from_utf8(v)) {
+                            (Ok(n), Ok(v)) => Ok((n, v)),
+                            (Err(_), _) => Err(n),
+                            (_, Err(_)) => Err(v),
+                        },
+                    )
+                    .collect::<Result<Vec<_>, _>>();
+                assert_eq!(got, want, "{name}, interleaved: {interleave}");
+            }
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub(crate) fn reference_v1(bytes: &[u8]) -> Result<WriteBatch, Rejection> {
             .map(|l| (l.name.as_slice(), l.value.as_slice()))
             .collect();
         let samples: Vec<(i64, f64)> = ts.samples.iter().map(|s| (s.timestamp, s.value)).collect();
-        process_v1(held, &labels, &samples, &mut pairs, &mut out);
+        process_v1(held, &labels, &[], &samples, &mut pairs, &mut out);
     }
     let metadata: Vec<_> = request.metadata.into_iter().map(to_metadata).collect();
     out.stats.metadata_received = metadata.len() as u64;

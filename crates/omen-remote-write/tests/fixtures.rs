@@ -5,8 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use omen_remote_write::{
-    Limits, MetricType, Protocol, STALE_NAN_BITS, WriteBatch, decode_request, decompress,
-    is_stale_marker,
+    Limits, MetricType, Protocol, STALE_NAN_BITS, WriteBatch, decode, decode_request, decode_with,
+    decompress, encode_v2, is_stale_marker,
 };
 use serde::Deserialize;
 
@@ -333,4 +333,51 @@ fn re_encoding_reproduces_prometheus_bytes() {
             "{name}: re-encoded protobuf differs from Prometheus's"
         );
     }
+}
+
+/// The zero-copy path a receiver takes (`decode_with`, series borrowed from the body) sees
+/// exactly the series, samples, counts and metadata of the owned path, on every real body and
+/// on the same body re-encoded as 2.0.
+#[test]
+fn decode_with_sees_what_decode_keeps_on_every_fixture() {
+    let mut series = 0;
+    for name in names() {
+        let owned_v1 = decode_fixture(&name);
+        let v1 = decompress(&read(&format!("{name}.bin")), usize::MAX).unwrap();
+        let v2 = decompress(&encode_v2(&owned_v1.series, &owned_v1.metadata), usize::MAX).unwrap();
+        for (protocol, bytes) in [(Protocol::V1, v1), (Protocol::V2, v2)] {
+            let owned = decode(protocol, &bytes).unwrap();
+            type Seen = (Vec<(String, String)>, Vec<(i64, u64)>, Option<MetricType>);
+            let mut seen: Vec<Seen> = Vec::new();
+            let summary = decode_with(protocol, &bytes, |s| {
+                seen.push((
+                    s.labels
+                        .iter()
+                        .map(|&(n, v)| (n.to_owned(), v.to_owned()))
+                        .collect(),
+                    s.samples.iter().map(|&(t, v)| (t, v.to_bits())).collect(),
+                    s.metric_type,
+                ));
+                assert_eq!(Some(s.name()), owned.series[seen.len() - 1].labels.name());
+            })
+            .unwrap_or_else(|r| panic!("{name} {protocol:?}: {r}"));
+            let want: Vec<Seen> = owned
+                .series
+                .iter()
+                .map(|s| {
+                    (
+                        s.labels.as_slice().to_vec(),
+                        s.samples.iter().map(|&(t, v)| (t, v.to_bits())).collect(),
+                        s.metric_type,
+                    )
+                })
+                .collect();
+            series += seen.len();
+            assert_eq!(seen, want, "{name} {protocol:?}");
+            assert_eq!(summary.stats, owned.stats, "{name} {protocol:?}");
+            assert_eq!(summary.metadata, owned.metadata, "{name} {protocol:?}");
+            assert_eq!(summary.outcome(), owned.outcome(), "{name} {protocol:?}");
+        }
+    }
+    assert!(series > 1000, "{series} series seen");
 }

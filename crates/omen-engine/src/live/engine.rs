@@ -13,7 +13,8 @@ use omen_detect::EnsembleConfig;
 
 use super::clock::{Clock, SystemClock};
 use super::config::LiveConfig;
-use super::labels::{Labels, route_hash, shard_of};
+use super::intake::{Intake, Part};
+use super::labels::{Labels, shard_of};
 use super::selector::Selector;
 use super::series::{Series, SeriesBatch};
 use super::shard::{Msg, Observer, Shard, ShardShared, Shared};
@@ -294,7 +295,33 @@ impl Engine {
     /// A retried request that was in fact applied (the sender timed out on the answer) is
     /// harmless too: its samples are duplicates of each series' last timestamp and are
     /// dropped and counted as `duplicate`.
+    ///
+    /// A receiver that decodes series one by one builds the request with [`Engine::intake`]
+    /// instead, without allocating per series.
     pub fn submit(&self, batches: Vec<SeriesBatch>) -> std::result::Result<Accepted, Overloaded> {
+        let mut intake = self.intake();
+        intake.push_batches(&batches);
+        drop(batches);
+        intake.submit()
+    }
+
+    /// An empty request, to [push](Intake::push) series into as they are decoded and
+    /// [submit](Intake::submit) as a whole, as [`Engine::submit`] does.
+    pub fn intake(&self) -> Intake<'_> {
+        Intake::new(self, self.inner.shards.len())
+    }
+
+    /// The selectors of the series modelled (empty: all).
+    pub(crate) fn selectors(&self) -> &[Selector] {
+        &self.inner.selectors
+    }
+
+    /// [`Engine::submit`] of a request already routed: one part per shard.
+    pub(crate) fn submit_parts(
+        &self,
+        parts: Vec<Part>,
+        accepted: Accepted,
+    ) -> std::result::Result<Accepted, Overloaded> {
         let inner = &*self.inner;
         let intake = inner.intake.read().unwrap_or_else(PoisonError::into_inner);
         if !*intake {
@@ -304,50 +331,21 @@ impl Engine {
                 reason: OverloadReason::Stopping,
             });
         }
-        let n = inner.shards.len();
-        let mut parts: Vec<(Vec<SeriesBatch>, usize)> = (0..n).map(|_| (Vec::new(), 0)).collect();
-        let mut accepted = Accepted {
-            series: 0,
-            samples: 0,
-            not_matched: 0,
-        };
-        for mut batch in batches {
-            if batch.samples.is_empty() {
-                continue;
-            }
-            if !inner.selectors.is_empty()
-                && !inner
-                    .selectors
-                    .iter()
-                    .any(|s| s.matches_pairs(&batch.labels))
-            {
-                accepted.not_matched += batch.samples.len();
-                continue;
-            }
-            if !batch.labels.is_sorted_by(|a, b| a.0 <= b.0) {
-                batch.labels.sort();
-            }
-            let hash = route_hash(batch.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-            let part = &mut parts[shard_of(hash, n)];
-            accepted.series += 1;
-            accepted.samples += batch.samples.len();
-            part.1 += batch.samples.len();
-            part.0.push(batch);
-        }
         // Reserve room in every shard first; on a full one, give the rest back.
-        for (i, (_, samples)) in parts.iter().enumerate() {
-            if *samples == 0 {
+        for (i, part) in parts.iter().enumerate() {
+            let samples = part.samples();
+            if samples == 0 {
                 continue;
             }
             let queued = &inner.shards[i].mine.queued;
-            let before = queued.fetch_add(*samples, Ordering::AcqRel);
+            let before = queued.fetch_add(samples, Ordering::AcqRel);
             if before > 0 && before + samples > inner.capacity {
-                queued.fetch_sub(*samples, Ordering::AcqRel);
-                for (j, (_, reserved)) in parts[..i].iter().enumerate() {
+                queued.fetch_sub(samples, Ordering::AcqRel);
+                for (j, reserved) in parts[..i].iter().enumerate() {
                     inner.shards[j]
                         .mine
                         .queued
-                        .fetch_sub(*reserved, Ordering::AcqRel);
+                        .fetch_sub(reserved.samples(), Ordering::AcqRel);
                 }
                 let counters = &inner.shared.counters;
                 Counters::add(&counters.requests_rejected, 1);
@@ -358,15 +356,12 @@ impl Engine {
                 });
             }
         }
-        for (i, (batches, samples)) in parts.into_iter().enumerate() {
+        for (i, part) in parts.into_iter().enumerate() {
+            let samples = part.samples();
             if samples == 0 {
                 continue;
             }
-            if inner.shards[i]
-                .queue
-                .send(Msg::Data(batches, samples))
-                .is_err()
-            {
+            if inner.shards[i].queue.send(Msg::Data(part)).is_err() {
                 // Only when a shard thread died; the parts already sent are kept, and a retry
                 // of them is dropped as duplicates.
                 inner.shards[i]

@@ -19,6 +19,7 @@
 mod clock;
 mod config;
 mod engine;
+mod intake;
 mod labels;
 mod selector;
 mod series;
@@ -38,6 +39,7 @@ pub use config::{
 pub use engine::{
     Accepted, Engine, EngineOptions, OverloadReason, Overloaded, RestoreOutcome, RestoreReport,
 };
+pub use intake::Intake;
 pub use labels::Labels;
 pub use omen_core::{STALE_NAN_BITS, is_stale_marker};
 pub use selector::{MatchOp, Matcher, Selector};

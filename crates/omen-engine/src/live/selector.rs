@@ -125,6 +125,11 @@ impl Selector {
         })
     }
 
+    /// Whether a series given as borrowed `(name, value)` pairs is selected.
+    pub fn matches_str_pairs(&self, labels: &[(&str, &str)]) -> bool {
+        self.matches_by(|name| labels.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))
+    }
+
     /// Whether a modelled series is selected.
     pub fn matches(&self, labels: &Labels) -> bool {
         self.matches_by(|name| labels.get(name))

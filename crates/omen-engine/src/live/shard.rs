@@ -7,19 +7,20 @@
 //! snapshot holds every sample accepted before it was asked for.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, PoisonError, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 use std::{fmt, io};
 
+use hashbrown::HashTable;
 use omen_core::Score;
 use omen_detect::EnsembleConfig;
 
 use super::clock::Clock;
-use super::labels::{Labels, encode};
-use super::series::{MetricKind, Outcome, Series, SeriesBatch};
+use super::intake::{Entry, Part};
+use super::labels::Labels;
+use super::series::{MetricKind, Outcome, Series};
 use super::snapshot::SnapshotWriter;
 use super::stats::{Counters, DropReason};
 use super::view::{Change, Pending, SeriesView, ViewTable};
@@ -103,8 +104,8 @@ pub struct ScoredSample<'a> {
 
 /// A message to a shard.
 pub(crate) enum Msg {
-    /// Series from one request, with their sample count (reserved in `queued`).
-    Data(Vec<SeriesBatch>, usize),
+    /// Series from one request (its samples are reserved in `queued`).
+    Data(Part),
     /// Publish every pending view, then answer.
     Flush(SyncSender<()>),
     /// Drop the series past their time to live, then answer.
@@ -208,13 +209,12 @@ pub(crate) struct ShardShared {
 pub(crate) struct Shard {
     shared: Arc<Shared>,
     mine: Arc<ShardShared>,
-    index: HashMap<Labels, u32, foldhash::fast::RandomState>,
+    /// Each series' routing hash and slot, found by the hash (see [`index_hash`]).
+    index: HashTable<(u64, u32)>,
     /// Boxed, so that growing the table moves pointers, not states.
     slots: Vec<Option<Box<Series>>>,
     free: Vec<u32>,
     pending: Pending,
-    /// The labels of the series being looked up, encoded.
-    key: Vec<u8>,
     /// The capacity of the published views' table, as of the last publish.
     views_capacity: usize,
     last_sweep: u64,
@@ -246,16 +246,18 @@ impl Shard {
             last_sweep: shared.clock.now_secs(),
             shared,
             mine,
-            index: HashMap::default(),
+            index: HashTable::new(),
             slots: Vec::with_capacity(restored.len()),
             free: Vec::new(),
             pending: Pending::default(),
-            key: Vec::new(),
             views_capacity: 0,
             last_publish: Instant::now(),
         };
         for series in restored {
-            if shard.index.contains_key(&series.labels) {
+            if shard
+                .find(series.labels.route_hash(), series.labels.as_bytes())
+                .is_some()
+            {
                 // Not in a file this engine wrote: a series lives in one shard only.
                 shard.shared.active.fetch_sub(1, Ordering::AcqRel);
                 continue;
@@ -271,7 +273,7 @@ impl Shard {
         let counters = &self.shared.counters;
         Counters::add(&counters.label_bytes, series.labels.as_bytes().len() as u64);
         Counters::add_signed(&counters.model_heap_bytes, series.model.heap_bytes() as i64);
-        let labels = series.labels.clone();
+        let hash = series.labels.route_hash();
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(series);
@@ -282,8 +284,24 @@ impl Shard {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(labels, slot);
+        self.index
+            .insert_unique(index_hash(hash), (hash, slot), |&(hash, _)| {
+                index_hash(hash)
+            });
         slot
+    }
+
+    /// The slot of the series with routing hash `hash` and encoded labels `key`.
+    fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
+        let slots = &self.slots;
+        self.index
+            .find(index_hash(hash), |&(h, slot)| {
+                h == hash
+                    && slots[slot as usize]
+                        .as_ref()
+                        .is_some_and(|s| s.labels.as_bytes() == key)
+            })
+            .map(|&(_, slot)| slot)
     }
 
     /// Serve the queue until told to stop.
@@ -323,12 +341,11 @@ impl Shard {
             // hashbrown keeps at most 7 of 8 buckets full, in a power of two of buckets.
             capacity => (capacity * 8 / 7).next_power_of_two(),
         };
-        buckets * (size_of::<(Labels, u32)>() + 1)
+        buckets * (size_of::<(u64, u32)>() + 1)
             + self.slots.capacity() * size_of::<Option<Box<Series>>>()
             + self.free.capacity() * size_of::<u32>()
             + self.pending.heap_bytes()
             + self.views_capacity * size_of::<Option<Box<SeriesView>>>()
-            + self.key.capacity()
     }
 
     fn measure_tables(&self) {
@@ -338,13 +355,15 @@ impl Shard {
 
     fn handle_one(&mut self, msg: Msg) {
         match msg {
-            Msg::Data(batches, samples) => {
+            Msg::Data(part) => {
                 let started = Instant::now();
                 let mut tally = Tally::default();
                 let now = u32::try_from(self.shared.clock.now_secs()).unwrap_or(u32::MAX);
-                for batch in batches {
-                    self.take(batch, now, &mut tally);
+                for (entry, key, samples) in part.iter() {
+                    self.take(entry, key, samples, now, &mut tally);
                 }
+                let samples = part.samples();
+                drop(part);
                 self.count(&tally);
                 self.mine.queued.fetch_sub(samples, Ordering::AcqRel);
                 self.measure_rate(samples, started.elapsed());
@@ -359,7 +378,7 @@ impl Shard {
                 let _ = reply.send(());
             }
             Msg::Rebaseline(labels, reply) => {
-                let slot = self.index.get(labels.as_bytes()).copied();
+                let slot = self.find(labels.route_hash(), labels.as_bytes());
                 let series = slot.and_then(|slot| self.slots[slot as usize].as_mut());
                 if let Some(series) = &series {
                     tracing::info!(series = %series.labels, "baseline restarted");
@@ -391,30 +410,34 @@ impl Shard {
         }
     }
 
-    /// Take one series' samples, received at `now` (clock seconds).
-    fn take(&mut self, batch: SeriesBatch, now: u32, tally: &mut Tally) {
-        self.key.clear();
-        encode(
-            batch.labels.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            &mut self.key,
-        );
-        let slot = match self.index.get(&self.key[..]) {
-            Some(&slot) => slot,
+    /// Take one series' samples, received at `now` (clock seconds): `key` is its encoded
+    /// labels.
+    fn take(
+        &mut self,
+        entry: &Entry,
+        key: &[u8],
+        samples: &[(i64, f64)],
+        now: u32,
+        tally: &mut Tally,
+    ) {
+        let kind = entry.kind;
+        let slot = match self.find(entry.hash, key) {
+            Some(slot) => slot,
             None => {
-                if batch.samples.iter().all(|&(_, v)| is_stale_marker(v)) {
+                if samples.iter().all(|&(_, v)| is_stale_marker(v)) {
                     // The end of a series not modelled (it ended before a restart, or was
                     // expired): nothing to end.
-                    tally.stale += batch.samples.len() as u64;
+                    tally.stale += samples.len() as u64;
                     return;
                 }
-                let labels = Labels::from_trusted(&self.key);
+                let labels = Labels::from_trusted(key);
                 if !self.shared.reserve_series() {
-                    tally.series_limit += batch.samples.len() as u64;
+                    tally.series_limit += samples.len() as u64;
                     self.shared.log_limit(&labels);
                     return;
                 }
                 tally.created += 1;
-                let series = Series::new(labels, batch.kind, &self.shared.detector, now);
+                let series = Series::new(labels, kind, &self.shared.detector, now);
                 self.insert(series)
             }
         };
@@ -424,11 +447,11 @@ impl Shard {
             .expect("indexed slots hold a series");
         series.last_seen = now;
         let heap_before = series.model.heap_bytes() as i64;
-        if series.set_kind(batch.kind, &shared.detector) {
+        if series.set_kind(kind, &shared.detector) {
             tally.kind_changes += 1;
         }
         let mut change = None;
-        for &(timestamp_ms, raw) in &batch.samples {
+        for &(timestamp_ms, raw) in samples {
             let outcome = series.step(timestamp_ms, raw, &shared.verdict);
             let view = |value: f64, score: Score, anomaly: bool, series: &Series| SeriesView {
                 labels: series.labels.clone(),
@@ -557,7 +580,13 @@ impl Shard {
                 continue;
             }
             let mut series = self.slots[slot].take().expect("checked above");
-            self.index.remove(&series.labels);
+            let hash = series.labels.route_hash();
+            if let Ok(found) = self
+                .index
+                .find_entry(index_hash(hash), |&(_, s)| s as usize == slot)
+            {
+                found.remove();
+            }
             self.free.push(slot as u32);
             self.pending.push(slot as u32, Change::Remove);
             if let Some(interval) = series.model.tracker.finish() {
@@ -592,4 +621,11 @@ impl Shard {
         drop(table);
         self.last_publish = Instant::now();
     }
+}
+
+/// Where the index keeps a routing hash: its halves swapped, because the shard is chosen by
+/// the hash's high bits (alike in every series of a shard), and the table takes its control
+/// bytes from the high bits too.
+fn index_hash(route_hash: u64) -> u64 {
+    route_hash.rotate_left(32)
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use omen_core::{Score, Status};
 use omen_detect::EnsembleConfig;
 
-use super::labels::{route_hash, shard_of};
+use super::labels::shard_of;
 use super::*;
 use crate::{AnomalyInterval, SeriesReplay, Step, VerdictConfig};
 
@@ -211,12 +211,7 @@ fn live_scores_agree_with_the_batch_replay_bit_for_bit() {
 fn series_on(shard: usize, shards: usize, name: &str) -> Vec<(String, String)> {
     (0..)
         .map(|i| labels(name, &[("i", &i.to_string())]))
-        .find(|l| {
-            shard_of(
-                route_hash(l.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
-                shards,
-            ) == shard
-        })
+        .find(|l| shard_of(Labels::from_pairs(l).route_hash(), shards) == shard)
         .unwrap()
 }
 
@@ -1069,4 +1064,113 @@ fn an_older_snapshot_format_is_moved_aside_naming_its_version() {
     assert_eq!(info.series, 1);
     let bytes = std::fs::read(&info.path).unwrap();
     assert_eq!(&bytes[8..12], &SNAPSHOT_FORMAT_VERSION.to_le_bytes());
+}
+
+#[test]
+fn an_intake_routes_sorts_and_resolves_kinds_as_it_is_pushed() {
+    let engine = start(EngineOptions::new(live(2)));
+    let mut intake = engine.intake();
+    assert!(intake.is_empty());
+    // The same series with its labels sorted and not: one series, its samples in order.
+    intake.push(
+        &[("__name__", "jobs_done"), ("job", "a")],
+        MetricKind::Unknown,
+        &[(1000, 1.0), (2000, 3.0)],
+    );
+    intake.push(
+        &[("job", "a"), ("__name__", "jobs_done")],
+        MetricKind::Unknown,
+        &[(3000, 6.0)],
+    );
+    // A kind given when pushed is kept; no samples, nothing.
+    intake.push(
+        &[("__name__", "temp_total")],
+        MetricKind::Gauge,
+        &[(1000, 2.0)],
+    );
+    intake.push(&[("__name__", "empty")], MetricKind::Gauge, &[]);
+    // A label that sorts before the name.
+    intake.push(
+        &[("A", "1"), ("__name__", "other")],
+        MetricKind::Unknown,
+        &[(1000, 5.0)],
+    );
+    let mut asked = Vec::new();
+    intake.resolve_unknown_kinds(|name| {
+        asked.push(name.to_owned());
+        MetricKind::Counter
+    });
+    asked.sort();
+    assert_eq!(asked, ["jobs_done", "jobs_done", "other"]);
+    assert!(!intake.is_empty());
+    let accepted = intake.submit().unwrap();
+    assert_eq!((accepted.series, accepted.samples), (4, 5));
+    engine.flush();
+    let mut views: Vec<(String, MetricKind, i64)> = engine
+        .query(&[])
+        .iter()
+        .map(|v| (v.labels.to_string(), v.kind, v.timestamp_ms))
+        .collect();
+    views.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        views,
+        [
+            (
+                r#"jobs_done{job="a"}"#.to_owned(),
+                MetricKind::Counter,
+                3000
+            ),
+            (r#"other{A="1"}"#.to_owned(), MetricKind::Counter, 1000),
+            ("temp_total{}".to_owned(), MetricKind::Gauge, 1000),
+        ]
+    );
+    let stats = engine.stats();
+    // A counter's first sample only primes its rate.
+    assert_eq!((stats.samples_scored, stats.samples_primed), (3, 2));
+    assert_accounted(&stats);
+}
+
+#[test]
+fn a_dropped_intake_queues_nothing_and_selectors_apply() {
+    let engine = start(EngineOptions::new(LiveConfig {
+        matchers: vec![r#"{job="node"}"#.to_string()],
+        ..live(2)
+    }));
+    let mut dropped = engine.intake();
+    dropped.push(
+        &[("__name__", "up"), ("job", "node")],
+        MetricKind::Gauge,
+        &samples(0, 3),
+    );
+    drop(dropped);
+    let mut intake = engine.intake();
+    intake.push(
+        &[("__name__", "up"), ("job", "node")],
+        MetricKind::Gauge,
+        &samples(0, 2),
+    );
+    intake.push(
+        &[("__name__", "up"), ("job", "api")],
+        MetricKind::Gauge,
+        &samples(0, 5),
+    );
+    assert_eq!(
+        intake.submit().unwrap(),
+        Accepted {
+            series: 1,
+            samples: 2,
+            not_matched: 5
+        }
+    );
+    engine.flush();
+    let stats = engine.stats();
+    assert_eq!(stats.dropped(DropReason::NotMatched), 5);
+    assert_eq!(
+        (
+            stats.active_series,
+            stats.samples_primed + stats.samples_scored
+        ),
+        (1, 2)
+    );
+    assert_accounted(&stats);
 }
