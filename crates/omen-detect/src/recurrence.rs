@@ -21,19 +21,19 @@
 //!   series that keeps making blips that size (bursty counts, a noisy sensor) should not page
 //!   on the next one;
 //! - **a later sample of the same episode** is floored only by the episodes that lasted two
-//!   samples or more, at 99.99 % confidence. Incidents do recur (a disk fills again, the same failure
-//!   comes back a week later, a level shift counts twice, going and returning) and the second
-//!   or third must still page, one sample later at most: `λ(3)` is 0.05 and `λ(5)` 0.4 at this
-//!   confidence, so a few sustained episodes change almost nothing, while a job that runs for
-//!   a few samples every night becomes routine after a week or two.
+//!   samples or more, at 99.99 % confidence. Incidents do recur (a disk fills again, the same
+//!   failure comes back a week later, a level shift counts twice, going and returning) and the
+//!   second or third must still page, one sample later at most: `λ(3)` is 0.05 and `λ(5)` 0.4
+//!   at this confidence, so a few sustained episodes change almost nothing, while a job that
+//!   runs for a few samples every night becomes routine after a week or two.
 //!
 //! (One confidence for every sample forced a choice, measured: at 99.99 % the blips of bursty
 //! series kept paging, NAB 59.45 / 46.90 standard / low-FP; at 99 % for spikes the demo shop
 //! caught 33 of its 84 incidents instead of 40. This rule: NAB 59.58 / 48.59, the demo 37, and
 //! false alerts on NAB's `eval alerts` 19 instead of 31.)
 //!
-//! Cost per series: 40 bytes (12 small integer counts of each kind, a sample count, the last two
-//! levels), a few dozen bytes serialised; one comparison per sample, a few more per crossing.
+//! Cost per series: 40 bytes (12 small integer counts of each kind, a sample count, the last
+//! two levels), a few dozen bytes serialised; one comparison per sample, a few more per crossing.
 
 use serde::{Deserialize, Serialize};
 

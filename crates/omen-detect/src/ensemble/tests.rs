@@ -14,6 +14,12 @@ fn run(step_ms: i64, values: impl Iterator<Item = f64>) -> (Ensemble, Vec<Score>
     (detector, scores)
 }
 
+/// The five-minute step of day `day` at which a nightly job starts: about 3 a.m., wandering by
+/// up to an hour from day to day as a real job's start does, so that no season can learn it.
+fn job_start(day: usize) -> usize {
+    36 + day * 7 % 13
+}
+
 /// The index of the highest score.
 fn argmax(scores: &[Score]) -> usize {
     (0..scores.len())
@@ -120,12 +126,12 @@ const CASES: &[Case] = &[
         // nightly job's load does, so no season can learn it (`ec2_cpu_utilization_c6585a` of
         // NAB). Both the spike and the level evidence see it.
         value: |_, i| {
-            let nightly = i % 288 == 36 + (i / 288) * 7 % 13;
+            let nightly = i % 288 == job_start(i / 288);
             10.0 + 0.1 * wiggle(i) + if nightly { 5.0 } else { 0.0 }
         },
         check: |_, s| {
             let nights: Vec<f64> = (0..21)
-                .map(|day| s[day * 288 + 36 + day * 7 % 13].score)
+                .map(|day| s[day * 288 + job_start(day)].score)
                 .collect();
             eprintln!("nightly spike scores: {nights:.2?}");
             // Paged while it is new, routine once it has recurred for a week or so.
@@ -140,14 +146,14 @@ const CASES: &[Case] = &[
         // As above, but the job's load lasts 15 minutes: its later samples are judged by how
         // often the series has stayed up that long, and that is every night too.
         value: |_, i| {
-            let start = 36 + (i / 288) * 7 % 13;
+            let start = job_start(i / 288);
             let nightly = (start..start + 3).contains(&(i % 288));
             10.0 + 0.1 * wiggle(i) + if nightly { 5.0 } else { 0.0 }
         },
         check: |_, s| {
             let nights: Vec<f64> = (0..21)
                 .map(|day| {
-                    let start = day * 288 + 36 + day * 7 % 13;
+                    let start = day * 288 + job_start(day);
                     s[start..start + 3]
                         .iter()
                         .map(|s| s.score)
@@ -166,13 +172,13 @@ const CASES: &[Case] = &[
         // A bursty series: a one-sample blip of +5 every day at a wandering time, then on day
         // 20 the value goes up by as much and stays there (an incident).
         value: |_, i| {
-            let blip = i % 288 == 36 + (i / 288) * 7 % 13;
+            let blip = i % 288 == job_start(i / 288);
             let incident = i >= 288 * 20 + 150;
             10.0 + 0.1 * wiggle(i) + if blip || incident { 5.0 } else { 0.0 }
         },
         check: |_, s| {
             let blips: Vec<f64> = (12..20)
-                .map(|day| s[day * 288 + 36 + day * 7 % 13].score)
+                .map(|day| s[day * 288 + job_start(day)].score)
                 .collect();
             let incident = &s[288 * 20 + 150..288 * 20 + 153];
             let incident: Vec<f64> = incident.iter().map(|s| s.score).collect();
