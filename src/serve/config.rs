@@ -36,6 +36,9 @@ pub(crate) fn default_max_body_bytes() -> usize {
     8 << 20
 }
 
+/// The largest `max_decoded_bytes` accepted: a decoded request must fit 32-bit offsets.
+const MAX_DECODED_BYTES_LIMIT: usize = u32::MAX as usize;
+
 /// Default `max_decoded_bytes`: 64 MiB.
 pub(crate) fn default_max_decoded_bytes() -> usize {
     64 << 20
@@ -122,6 +125,13 @@ impl ServerConfig {
                 self.max_body_bytes
             );
         }
+        // The intake indexes a request's decoded labels and samples with 32-bit offsets.
+        if self.max_decoded_bytes > MAX_DECODED_BYTES_LIMIT {
+            bail!(
+                "invalid setting `server.max_decoded_bytes`: must be at most \
+                 {MAX_DECODED_BYTES_LIMIT} (4 GiB - 1)"
+            );
+        }
         let auth = &self.auth;
         if auth.bearer_token.is_some() && auth.bearer_token_file.is_some() {
             bail!(
@@ -179,6 +189,7 @@ mod tests {
                 "max_body_bytes = 100\nmax_decoded_bytes = 10",
                 "server.max_decoded_bytes",
             ),
+            ("max_decoded_bytes = 4294967296", "server.max_decoded_bytes"),
             (
                 "[auth]\nbasic_username = \"u\"",
                 "server.auth.basic_username",
