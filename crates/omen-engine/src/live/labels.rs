@@ -1,17 +1,19 @@
-//! A series' label set, stored once per series, and the stable hash that routes it to a shard.
+//! A series' label set, stored once per series, and the hash that routes it to a shard.
 //!
 //! The labels are encoded in one shared allocation as `name 0xFF value 0xFF ...`, sorted by
 //! name (0xFF never occurs in UTF-8, so the encoding is unambiguous). The shard's index, the
 //! published view and the snapshot all share it; cloning is a reference count.
 //!
-//! The routing hash is defined here, not borrowed from a hashing crate, so that it never
-//! changes with a dependency's version: the same series goes to the same shard in every
-//! process (a test pins its values). Snapshots re-route on restore anyway, so a change would
-//! cost nothing but the pinned values.
+//! The routing hash is computed once per series as the receiver encodes its labels, and it keys
+//! the shard's index as well as choosing the shard. Since the labels come from clients, it is
+//! keyed with a secret chosen at start: with a fixed key anyone could compute label sets that
+//! all share one hash (the mixing function is invertible) and turn a shard's index lookups into
+//! scans. Nothing needs it to survive a restart: a snapshot re-routes its series on restore.
 
 use std::borrow::Borrow;
 use std::fmt;
-use std::sync::Arc;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, OnceLock};
 
 const SEPARATOR: u8 = 0xFF;
 
@@ -146,9 +148,17 @@ pub(crate) fn encode<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>, out: &
 }
 
 /// The routing hash of a label set's encoding (see [`encode`]): one pass over its bytes, so
-/// that a receiver hashes each series once, as it encodes it.
+/// that a receiver hashes each series once, as it encodes it. Keyed per process (see the
+/// module's doc): the same within a process, different in the next.
 pub(crate) fn route_hash(encoded: &[u8]) -> u64 {
-    stable_hash(0x6f6d_656e_6c69_7665, encoded) // "omenlive"
+    stable_hash(process_key(), encoded)
+}
+
+/// This process's routing key, drawn once from the standard library's per-process random
+/// hashing state.
+fn process_key() -> u64 {
+    static KEY: OnceLock<u64> = OnceLock::new();
+    *KEY.get_or_init(|| RandomState::new().hash_one(0x6f6d_656e_6c69_7665_u64)) // "omenlive"
 }
 
 /// The shard of a routing hash among `shards` (the hash's high bits, evenly spread).
@@ -156,8 +166,9 @@ pub(crate) fn shard_of(hash: u64, shards: usize) -> usize {
     ((u128::from(hash) * shards as u128) >> 64) as usize
 }
 
-/// A 64-bit hash of `bytes`, chained on `seed`, defined here so that it never changes: used
-/// for routing and for the snapshot's checksum. Not for adversarial input.
+/// A 64-bit hash of `bytes`, chained on `seed`, defined here so that it never changes: the
+/// snapshot's checksum and, with a secret seed, routing. With a known seed, not for
+/// adversarial input.
 pub(crate) fn stable_hash(seed: u64, bytes: &[u8]) -> u64 {
     let mut h = seed ^ (bytes.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut chunks = bytes.chunks_exact(8);
@@ -225,19 +236,16 @@ mod tests {
         }
     }
 
-    /// These values are part of the contract: the same series goes to the same shard in every
-    /// process and every build. Change them only with a reason. (The routing hash changed once,
-    /// from a hash per label string to one pass over the encoding, which the receiver builds
-    /// anyway: a snapshot re-routes its series on restore, so nothing else depends on it.)
+    /// `stable_hash`'s values are part of the snapshot format (its checksum): change them only
+    /// with a reason. Routing is keyed per process: the same series goes to the same shard for
+    /// the life of the process, and the key decides the hash.
     #[test]
-    fn routing_is_stable() {
+    fn routing_is_stable_within_a_process_and_keyed() {
         let up = Labels::from_pairs(&pairs(&[("__name__", "up"), ("job", "node")]));
-        assert_eq!(
-            up.route_hash(),
-            0xa8dd_bcf2_253d_76e1,
-            "{:#x}",
-            up.route_hash()
-        );
+        let again = Labels::from_pairs(&pairs(&[("job", "node"), ("__name__", "up")]));
+        assert_eq!(up.route_hash(), again.route_hash());
+        assert_eq!(up.route_hash(), stable_hash(process_key(), up.as_bytes()));
+        assert_ne!(stable_hash(1, up.as_bytes()), stable_hash(2, up.as_bytes()));
         assert_eq!(stable_hash(0, b""), 0, "{:#x}", stable_hash(0, b""));
         assert_eq!(
             stable_hash(1, b"omen"),
