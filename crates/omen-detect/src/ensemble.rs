@@ -29,6 +29,8 @@
 //!
 //! State per series once warm: about 1.6 KiB with a season (the profile is most of it).
 
+use std::sync::Arc;
+
 use omen_core::{Detector, ModelKind, Sample, Score, Status};
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +40,10 @@ use crate::recurrence::Recurrence;
 use crate::robust::RobustBaseline;
 use crate::seasonal::{PhaseMemo, SeasonalBaseline};
 use crate::tail::{QuantileMemo, TailModel, score_from_ln_risk};
+
+mod settings;
+
+pub use settings::EnsembleSettings;
 
 /// The seasonal model is used when its σ is below this fraction of the robust σ.
 const SEASONAL_ADVANTAGE: f64 = 0.8;
@@ -155,7 +161,10 @@ impl EnsembleConfig {
 /// The default detector for one series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ensemble {
-    config: EnsembleConfig,
+    /// Shared with every detector of the same settings; not in the serialized state (a snapshot
+    /// stores the settings once: see [`Ensemble::set_settings`]).
+    #[serde(skip, default = "settings::default_shared")]
+    settings: Arc<EnsembleSettings>,
     samples: u64,
     last_timestamp_ms: Option<i64>,
     robust: RobustBaseline,
@@ -178,37 +187,12 @@ pub struct Ensemble {
 
 /// Values derived from the state and the config, kept from one sample to the next to save a
 /// `ln` or a `powf` per sample. Not state: not serialized, and ignored by `==`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Memo {
     /// The band's tail quantile, reused while the tail's shape is the same.
     band: QuantileMemo,
     /// Where the last sample fell in the season.
     phase: PhaseMemo,
-    /// `ln(target_risk)`, with the bits of the risk (NaN's, `u64::MAX`, until the first).
-    ln_risk: (u64, f64),
-}
-
-impl Default for Memo {
-    fn default() -> Self {
-        Self {
-            band: QuantileMemo::default(),
-            phase: PhaseMemo::default(),
-            ln_risk: (u64::MAX, f64::NAN),
-        }
-    }
-}
-
-impl Memo {
-    fn ln_risk(&mut self, risk: f64) -> f64 {
-        match self.ln_risk {
-            (bits, ln_risk) if bits == risk.to_bits() => ln_risk,
-            _ => {
-                let ln_risk = risk.ln();
-                self.ln_risk = (risk.to_bits(), ln_risk);
-                ln_risk
-            }
-        }
-    }
 }
 
 impl PartialEq for Memo {
@@ -241,22 +225,35 @@ impl Ensemble {
     /// assert!(last.unwrap().score < 0.5);
     /// ```
     pub fn new(config: EnsembleConfig) -> Self {
+        Self::with_settings(EnsembleSettings::new(config))
+    }
+
+    /// A fresh detector with shared settings: what a server holding many detectors uses, so
+    /// that each does not carry its own copy.
+    pub fn with_settings(settings: Arc<EnsembleSettings>) -> Self {
+        let config = &settings.config;
         Self {
-            robust: RobustBaseline::new(config.location_half_life, config.scale_half_life, 3.0),
+            robust: RobustBaseline::new(),
             seasonal: SeasonalBaseline::new(config.season_search_ms),
-            cusum: Cusum::new(config.shift_k, config.shift_alarm, 4.0, SHIFT_WINDOW as u32),
+            cusum: Cusum::new(),
             robust_tail: TailModel::new(SPIKE_PRIOR.0, SPIKE_PRIOR.1),
             seasonal_tail: TailModel::new(SPIKE_PRIOR.0, SPIKE_PRIOR.1),
             robust_recurrence: Recurrence::default(),
             seasonal_recurrence: Recurrence::default(),
             level: LevelRarity::new(config.level_half_life),
-            config,
+            settings,
             samples: 0,
             last_timestamp_ms: None,
             recent_residuals: [0.0; SHIFT_WINDOW],
             last_change_ms: None,
             memo: Memo::default(),
         }
+    }
+
+    /// Give a detector read back from a snapshot the settings it runs with (the snapshot holds
+    /// them once, not per detector; until then it has the default ones).
+    pub fn set_settings(&mut self, settings: Arc<EnsembleSettings>) {
+        self.settings = settings;
     }
 
     /// The period of the season in use, in milliseconds, if one was found.
@@ -282,7 +279,7 @@ impl Ensemble {
 
     /// True while the detector is still learning and must not alert.
     pub fn is_warming_up(&self) -> bool {
-        self.samples <= self.config.warm_up as u64
+        self.samples <= self.settings.config.warm_up as u64
     }
 
     /// A baseline's σ, floored: never below a fraction of the robust baseline's long-run spread
@@ -336,7 +333,7 @@ impl Ensemble {
         season_bin: Option<usize>,
         shift: Option<f64>,
     ) {
-        self.robust.update(value);
+        self.robust.update(&self.settings.robust, value);
         self.seasonal.update_in_bin(timestamp_ms, value, season_bin);
         if shift.is_some() {
             let mut recent = self.recent_residuals;
@@ -401,12 +398,12 @@ impl Detector for Ensemble {
         self.recent_residuals.rotate_left(1);
         self.recent_residuals[SHIFT_WINDOW - 1] = residual;
 
-        let step = self.cusum.update(z);
+        let step = self.cusum.update(&self.settings.cusum, z);
         let p_spike = spike_tail
             .probability(spike_statistic(z))
             .max(recurrence.rate_at_least(spike_statistic(z)));
         let p_level = self.level.probability(value);
-        let risk = self.config.target_risk;
+        let risk = self.settings.config.target_risk;
         let half_width = sigma * spike_tail.quantile_memo(risk / TESTS, &mut self.memo.band);
         self.robust_tail.update(spike_statistic(robust.z));
         self.robust_recurrence.update(spike_statistic(robust.z));
@@ -430,7 +427,7 @@ impl Detector for Ensemble {
         if warming {
             return score;
         }
-        let ln_risk = self.memo.ln_risk(risk);
+        let ln_risk = self.settings.ln_risk;
         let spike_score = score_from_ln_risk((TESTS * p_spike).min(1.0), ln_risk);
         let level_score = score_from_ln_risk((TESTS * p_level).min(1.0), ln_risk);
         // The combined score is that of the smaller probability, which is one of the two

@@ -12,8 +12,10 @@
 //! time and bursts now and then, the clipped scale is almost 0 and every burst would look
 //! infinitely unlikely; the spread gives the ensemble a floor for σ in such cases.
 //!
-//! Parameters: the half-lives of the location and of the scale, in samples, and the clip.
-//! Cost per series: 7 numbers of state, a handful of flops per sample.
+//! Parameters ([`RobustSettings`]): the half-lives of the location and of the scale, in
+//! samples, and the clip. They are kept apart from the state and passed to each update, so that
+//! a server holding a million baselines with the same settings keeps one copy of them.
+//! Cost per series: 4 numbers of state, a handful of flops per sample.
 //!
 //! Reference: Huber, "Robust Estimation of a Location Parameter" (1964); the exponentially
 //! weighted form follows the robust EWMA charts of process control.
@@ -29,16 +31,36 @@ const SPREAD_HALF_LIFE: f64 = 350.0;
 /// Samples before clipping starts: the first few build the initial location and scale.
 const STARTUP_SAMPLES: u32 = 8;
 
-/// An exponentially weighted robust location and scale.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RobustBaseline {
+/// The settings of a robust baseline, as smoothing factors: the same for every series that
+/// shares a configuration, so not part of a baseline's state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RobustSettings {
     location_alpha: f64,
     scale_alpha: f64,
     clip: f64,
+    spread_alpha: f64,
+}
+
+impl RobustSettings {
+    /// A location that halves its memory every `location_half_life` samples and a scale every
+    /// `scale_half_life`; residuals beyond `clip` σ are clipped.
+    pub fn new(location_half_life: f64, scale_half_life: f64, clip: f64) -> Self {
+        Self {
+            location_alpha: alpha_for_half_life(location_half_life),
+            scale_alpha: alpha_for_half_life(scale_half_life),
+            clip,
+            spread_alpha: alpha_for_half_life(SPREAD_HALF_LIFE),
+        }
+    }
+}
+
+/// An exponentially weighted robust location and scale (its settings are passed in: see
+/// [`RobustSettings`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RobustBaseline {
     n: u32,
     location: f64,
     abs_dev: f64,
-    spread_alpha: f64,
     spread: f64,
 }
 
@@ -48,28 +70,19 @@ pub(crate) fn alpha_for_half_life(half_life: f64) -> f64 {
 }
 
 impl RobustBaseline {
-    /// A baseline whose location halves its memory every `location_half_life` samples and whose
-    /// scale every `scale_half_life`; residuals beyond `clip` σ are clipped.
+    /// A baseline that has seen nothing yet.
     ///
     /// ```
-    /// use omen_detect::RobustBaseline;
-    /// let mut b = RobustBaseline::new(30.0, 120.0, 3.0);
+    /// use omen_detect::{RobustBaseline, RobustSettings};
+    /// let settings = RobustSettings::new(30.0, 120.0, 3.0);
+    /// let mut b = RobustBaseline::new();
     /// for x in [10.0, 11.0, 9.0, 10.0, 10.5, 9.5, 10.0, 10.0, 11.0, 9.0] {
-    ///     b.update(x);
+    ///     b.update(&settings, x);
     /// }
     /// assert!((b.location() - 10.0).abs() < 0.5);
     /// ```
-    pub fn new(location_half_life: f64, scale_half_life: f64, clip: f64) -> Self {
-        Self {
-            location_alpha: alpha_for_half_life(location_half_life),
-            scale_alpha: alpha_for_half_life(scale_half_life),
-            clip,
-            n: 0,
-            location: 0.0,
-            abs_dev: 0.0,
-            spread_alpha: alpha_for_half_life(SPREAD_HALF_LIFE),
-            spread: 0.0,
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// The current location (the expected value); 0 before any sample.
@@ -92,14 +105,14 @@ impl RobustBaseline {
         self.n
     }
 
-    /// Learn from one finite value.
-    pub fn update(&mut self, x: f64) {
+    /// Learn from one finite value, with the baseline's settings.
+    pub fn update(&mut self, settings: &RobustSettings, x: f64) {
         self.n = self.n.saturating_add(1);
         let distance = (x - self.location).abs();
         let spread_alpha = if self.n <= STARTUP_SAMPLES {
             1.0 / self.n as f64
         } else {
-            self.spread_alpha
+            settings.spread_alpha
         };
         if self.n > 1 {
             self.spread += spread_alpha * (distance - self.spread);
@@ -114,10 +127,10 @@ impl RobustBaseline {
             }
             return;
         }
-        let limit = self.clip * self.sigma();
+        let limit = settings.clip * self.sigma();
         let r = (x - self.location).clamp(-limit, limit);
-        self.location += self.location_alpha * r;
-        self.abs_dev += self.scale_alpha * (r.abs() - self.abs_dev);
+        self.location += settings.location_alpha * r;
+        self.abs_dev += settings.scale_alpha * (r.abs() - self.abs_dev);
     }
 
     /// Move the location by `delta`, as when a change point says the level has shifted.
@@ -130,6 +143,11 @@ impl RobustBaseline {
 mod tests {
     use super::*;
     use crate::test_series::wiggle as noisy;
+
+    /// The settings every test uses.
+    fn settings() -> RobustSettings {
+        RobustSettings::new(30.0, 120.0, 3.0)
+    }
 
     struct Case {
         name: &'static str,
@@ -180,9 +198,9 @@ mod tests {
     #[test]
     fn location_cases() {
         for case in CASES {
-            let mut b = RobustBaseline::new(30.0, 120.0, 3.0);
+            let mut b = RobustBaseline::new();
             for i in 0..case.len {
-                b.update((case.series)(i));
+                b.update(&settings(), (case.series)(i));
             }
             assert!(
                 (b.location() - case.want_location).abs() <= case.tolerance,
@@ -197,20 +215,20 @@ mod tests {
 
     #[test]
     fn a_spike_does_not_inflate_the_scale() {
-        let mut b = RobustBaseline::new(30.0, 120.0, 3.0);
+        let mut b = RobustBaseline::new();
         for i in 0..300 {
-            b.update(noisy(i));
+            b.update(&settings(), noisy(i));
         }
         let before = b.sigma();
-        b.update(1e9);
+        b.update(&settings(), 1e9);
         assert!(b.sigma() < before * 1.1, "{} -> {}", before, b.sigma());
     }
 
     #[test]
     fn spread_remembers_the_bursts_that_the_scale_ignores() {
-        let mut b = RobustBaseline::new(30.0, 120.0, 3.0);
+        let mut b = RobustBaseline::new();
         for i in 0..2000 {
-            b.update(if i % 25 == 0 { 1e6 } else { 0.0 });
+            b.update(&settings(), if i % 25 == 0 { 1e6 } else { 0.0 });
         }
         assert!(b.sigma() < 1e3, "scale {}", b.sigma());
         assert!(b.spread() > 1e4, "spread {}", b.spread());
@@ -218,9 +236,9 @@ mod tests {
 
     #[test]
     fn constant_series_has_zero_scale() {
-        let mut b = RobustBaseline::new(30.0, 120.0, 3.0);
+        let mut b = RobustBaseline::new();
         for _ in 0..50 {
-            b.update(3.0);
+            b.update(&settings(), 3.0);
         }
         assert_eq!(b.sigma(), 0.0);
         assert_eq!(b.location(), 3.0);
@@ -228,8 +246,8 @@ mod tests {
 
     #[test]
     fn shift_moves_location() {
-        let mut b = RobustBaseline::new(30.0, 120.0, 3.0);
-        b.update(1.0);
+        let mut b = RobustBaseline::new();
+        b.update(&settings(), 1.0);
         b.shift(4.0);
         assert_eq!(b.location(), 5.0);
     }

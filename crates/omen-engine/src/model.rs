@@ -3,7 +3,9 @@
 //! two paths cannot drift apart.
 
 use omen_core::{Detector, Sample, Score, Status};
-use omen_detect::{Ensemble, EnsembleConfig};
+use std::sync::Arc;
+
+use omen_detect::{Ensemble, EnsembleSettings};
 use serde::{Deserialize, Serialize};
 
 use crate::{AnomalyInterval, IntervalTracker, VerdictConfig};
@@ -27,9 +29,9 @@ pub(crate) struct SeriesModel {
 }
 
 impl SeriesModel {
-    pub(crate) fn new(config: &EnsembleConfig) -> Self {
+    pub(crate) fn new(settings: &Arc<EnsembleSettings>) -> Self {
         Self {
-            detector: Ensemble::new(config.clone()),
+            detector: Ensemble::with_settings(settings.clone()),
             tracker: IntervalTracker::default(),
         }
     }

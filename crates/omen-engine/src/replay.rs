@@ -6,9 +6,10 @@
 //! sample by sample, which is what makes batch and live results agree.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use omen_core::{Score, Status};
-use omen_detect::EnsembleConfig;
+use omen_detect::{EnsembleConfig, EnsembleSettings};
 
 use crate::model::{Judged, SeriesModel};
 use crate::{AnomalyInterval, Result, VerdictConfig};
@@ -78,7 +79,7 @@ struct SeriesState {
 /// Per-series detectors and verdicts, fed one sample at a time.
 #[derive(Debug)]
 pub struct SeriesReplay {
-    detector_config: EnsembleConfig,
+    detector_settings: Arc<EnsembleSettings>,
     verdict: VerdictConfig,
     index: HashMap<Box<[u8]>, usize>,
     states: Vec<SeriesState>,
@@ -93,7 +94,7 @@ impl SeriesReplay {
         detector_config.validate()?;
         verdict.validate()?;
         Ok(Self {
-            detector_config,
+            detector_settings: EnsembleSettings::new(detector_config),
             verdict,
             index: HashMap::new(),
             states: Vec::new(),
@@ -165,7 +166,7 @@ impl SeriesReplay {
                 let key: Box<[u8]> = key.into();
                 self.index.insert(key.clone(), at);
                 self.states.push(SeriesState {
-                    model: SeriesModel::new(&self.detector_config),
+                    model: SeriesModel::new(&self.detector_settings),
                     last_ms: None,
                     report: SeriesReport {
                         key,

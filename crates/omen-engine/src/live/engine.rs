@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use omen_detect::EnsembleConfig;
+use omen_detect::{EnsembleConfig, EnsembleSettings};
 
 use super::clock::{Clock, SystemClock};
 use super::config::LiveConfig;
@@ -215,7 +215,7 @@ impl Engine {
             max_active: config.max_active_series,
             limit_logged: Default::default(),
             clock,
-            detector,
+            detector: EnsembleSettings::new(detector),
             verdict,
             ttl_secs: config.series_ttl.as_secs().max(1),
             observer,
@@ -608,7 +608,7 @@ impl Inner {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let counters = &self.shared.counters;
-        let header = Header::new(self.shards.len(), &self.shared.detector);
+        let header = Header::new(self.shards.len(), self.shared.detector.config());
         let fill = |mut writer: Box<SnapshotWriter>| {
             for (i, shard) in self.shards.iter().enumerate() {
                 let (reply, answer) = mpsc::sync_channel(1);
@@ -685,8 +685,8 @@ fn restore(
     let now = u32::try_from(shared.clock.now_secs()).unwrap_or(u32::MAX);
     let shards = restored.len();
     let (mut series, mut over_limit) = (0u64, 0u64);
-    let result = snapshot::read(&path, &shared.detector, |record| {
-        let s = Series::from_record(record, now)
+    let result = snapshot::read(&path, shared.detector.config(), |record| {
+        let s = Series::from_record(record, &shared.detector, now)
             .ok_or_else(|| "its labels are not a valid encoding".to_string())?;
         if series >= shared.max_active as u64 {
             over_limit += 1;

@@ -2,7 +2,9 @@
 //! staleness, counters, scoring).
 
 use omen_core::is_stale_marker;
-use omen_detect::EnsembleConfig;
+use std::sync::Arc;
+
+use omen_detect::EnsembleSettings;
 use serde::{Deserialize, Serialize};
 
 use super::labels::Labels;
@@ -71,9 +73,9 @@ pub(crate) enum Outcome {
 ///
 /// A server holds one per series, boxed, so its size decides the allocator's size class: at
 /// 776 bytes it took mimalloc's 896-byte class, at 768 or less it takes the 768-byte one (128
-/// bytes a series). With the detector's recurrence records it is 896 bytes again, in the
-/// 896-byte class (the detector's derived-value memos use sentinels rather than `Option`s to
-/// stay there). The two optional values are therefore a value and a flag each, the flags
+/// bytes a series). The detector's recurrence records took it to 896 bytes; the detector's
+/// settings, shared since (`omen_detect::EnsembleSettings`), bring it back to 760, in the
+/// 768-byte class. The two optional values are therefore a value and a flag each, the flags
 /// sharing the padding after `stale` (an `Option<i64>` takes two words).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Series {
@@ -97,7 +99,12 @@ pub(crate) struct Series {
 }
 
 impl Series {
-    pub(crate) fn new(labels: Labels, kind: MetricKind, config: &EnsembleConfig, now: u32) -> Self {
+    pub(crate) fn new(
+        labels: Labels,
+        kind: MetricKind,
+        config: &Arc<EnsembleSettings>,
+        now: u32,
+    ) -> Self {
         Self {
             labels,
             kind,
@@ -134,7 +141,7 @@ impl Series {
     /// gauge and counter (metadata arriving after the first samples, or a changed exporter)
     /// starts the model afresh, since what it learned was another quantity. Returns whether
     /// the model was restarted.
-    pub(crate) fn set_kind(&mut self, kind: MetricKind, config: &EnsembleConfig) -> bool {
+    pub(crate) fn set_kind(&mut self, kind: MetricKind, config: &Arc<EnsembleSettings>) -> bool {
         if kind == MetricKind::Unknown || kind == self.kind {
             return false;
         }
@@ -149,7 +156,7 @@ impl Series {
 
     /// Forget what the model learned; the next samples warm it up again. A counter keeps its
     /// previous sample, so its rate goes on without a gap.
-    pub(crate) fn rebaseline(&mut self, config: &EnsembleConfig) {
+    pub(crate) fn rebaseline(&mut self, config: &Arc<EnsembleSettings>) {
         self.model = SeriesModel::new(config);
     }
 
@@ -209,12 +216,20 @@ impl Series {
         }
     }
 
-    /// A series back from a snapshot; `None` when its labels are not a valid encoding.
-    pub(crate) fn from_record(record: Record, now: u32) -> Option<Self> {
+    /// A series back from a snapshot, its detector given `settings` (the snapshot's header
+    /// holds them once, and they were checked against the engine's); `None` when its labels
+    /// are not a valid encoding.
+    pub(crate) fn from_record(
+        record: Record,
+        settings: &Arc<EnsembleSettings>,
+        now: u32,
+    ) -> Option<Self> {
+        let mut model = record.model;
+        model.detector.set_settings(settings.clone());
         let mut series = Self {
             labels: Labels::from_encoded(&record.labels)?,
             kind: record.kind,
-            model: record.model,
+            model,
             last_ms: 0,
             counter_prev: (0, 0.0),
             has_last: false,
@@ -261,7 +276,7 @@ mod tests {
 
     fn series(kind: MetricKind) -> Series {
         let labels = Labels::from_pairs(&[("__name__".into(), "x".into())]);
-        Series::new(labels, kind, &EnsembleConfig::default(), 0)
+        Series::new(labels, kind, &EnsembleSettings::new(Default::default()), 0)
     }
 
     /// A short name for each outcome, with the value the detector saw.
@@ -282,12 +297,12 @@ mod tests {
     }
 
     #[test]
-    fn a_series_fits_the_allocators_896_byte_class() {
-        // Not a correctness matter, but 128 bytes a series: see `Series`. It fitted 768 until
-        // the four recurrence records (40 bytes each) joined the detector; a word saved here
-        // will not bring it back, the records would have to shrink or be allocated lazily.
+    fn a_series_fits_the_allocators_768_byte_class() {
+        // Not a correctness matter, but 128 bytes a series: see `Series`. It took the 896-byte
+        // class while every detector carried its own copy of the settings (896 bytes); 8 bytes
+        // are left before it goes back there.
         assert!(
-            size_of::<Series>() <= 896,
+            size_of::<Series>() <= 768,
             "Series is {} bytes",
             size_of::<Series>()
         );
@@ -422,7 +437,7 @@ mod tests {
 
     #[test]
     fn a_change_between_gauge_and_counter_restarts_the_model() {
-        let config = EnsembleConfig::default();
+        let config = EnsembleSettings::new(Default::default());
         let verdict = VerdictConfig::default();
         struct Case {
             name: &'static str,

@@ -15,7 +15,7 @@ use std::{fmt, io};
 
 use hashbrown::HashTable;
 use omen_core::Score;
-use omen_detect::EnsembleConfig;
+use omen_detect::EnsembleSettings;
 
 use super::clock::Clock;
 use super::intake::{Entry, Part};
@@ -134,7 +134,8 @@ pub(crate) struct Shared {
     /// When the series limit was last logged, in clock seconds plus one (0: never).
     pub(crate) limit_logged: AtomicU64,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) detector: EnsembleConfig,
+    /// The detectors' settings, one copy for every series.
+    pub(crate) detector: Arc<EnsembleSettings>,
     pub(crate) verdict: VerdictConfig,
     pub(crate) ttl_secs: u64,
     pub(crate) observer: Option<Arc<dyn Observer>>,
