@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod capture;
+pub mod compliance;
 pub mod http;
 pub mod process;
 pub mod server;

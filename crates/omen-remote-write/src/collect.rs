@@ -16,6 +16,8 @@ pub(crate) struct Held {
     pub(crate) samples: usize,
     pub(crate) histograms: usize,
     pub(crate) exemplars: usize,
+    /// Histograms that fail [`crate::histogram::check_histogram`]: any drops the series.
+    pub(crate) bad_histograms: usize,
 }
 
 /// Hands each kept series to a visitor and counts everything seen.
@@ -53,9 +55,9 @@ impl<F: FnMut(SeriesRef<'_>)> Collector<F> {
     }
 
     /// Validates a series' labels (sorting `pairs` and removing empty values if needed) and
-    /// keeps it if they pass: a series with float samples goes to the visitor (one with none
-    /// is counted and not visited), its histograms and its exemplars except `bad_exemplars`
-    /// count as accepted. Returns the metric name of a kept series.
+    /// keeps it if they pass and its histograms are well-formed: a series with float samples
+    /// goes to the visitor (one with none is counted and not visited), its histograms and its
+    /// exemplars except `bad_exemplars` count as accepted. Returns the metric name of a kept series.
     pub(crate) fn accept<'a>(
         &mut self,
         held: Held,
@@ -66,6 +68,10 @@ impl<F: FnMut(SeriesRef<'_>)> Collector<F> {
     ) -> Option<&'a str> {
         self.receive(held);
         let checked = match check_labels(pairs) {
+            Ok(_) if held.bad_histograms > 0 => Err(InvalidReason::InvalidHistogram),
+            checked => checked,
+        };
+        let checked = match checked {
             Ok(checked) => checked,
             Err(reason) => {
                 self.stats

@@ -8,6 +8,7 @@ use crate::batch::{Metadata, SeriesRef, WriteSummary};
 use crate::collect::{Collector, Held};
 use crate::decode::{invalid_protobuf, lossy_string};
 use crate::error::Rejection;
+use crate::histogram::check_histogram;
 use crate::metric_type::MetricType;
 use crate::proto::v1;
 use crate::protocol::Protocol;
@@ -79,8 +80,9 @@ fn read_series<'a, F: FnMut(SeriesRef<'_>)>(
                 held.exemplars += 1;
             }
             4 => {
-                v1::Histogram::decode(value.bytes("TimeSeries.histograms")?)?;
+                let h = v1::Histogram::decode(value.bytes("TimeSeries.histograms")?)?;
                 held.histograms += 1;
+                held.bad_histograms += usize::from(check_histogram(&h).is_err());
             }
             _ => {}
         }

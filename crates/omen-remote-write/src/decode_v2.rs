@@ -8,8 +8,9 @@ use crate::batch::{Metadata, SeriesRef, WriteSummary};
 use crate::collect::{Collector, Held};
 use crate::decode::{describe_pairs, invalid_protobuf};
 use crate::error::{RejectReason, Rejection};
+use crate::histogram::check_histogram;
 use crate::metric_type::MetricType;
-use crate::proto::v2;
+use crate::proto::{v1, v2};
 use crate::protocol::Protocol;
 use crate::stats::InvalidReason;
 use crate::wire::{Reader, WireError};
@@ -138,9 +139,11 @@ fn read_series<'a, F: FnMut(SeriesRef<'_>)>(
                     .push(sample.map_err(|e| e.within("Sample"))?);
             }
             3 => {
-                // Counted, not modelled; decoded only to check it.
-                v2::Histogram::decode(value.bytes("TimeSeries.histograms")?)?;
+                // Counted, not modelled; decoded only to check it. 1.0's struct is 2.0's
+                // without the start timestamp (field 17, skipped), which the check ignores.
+                let h = v1::Histogram::decode(value.bytes("TimeSeries.histograms")?)?;
                 held.histograms += 1;
+                held.bad_histograms += usize::from(check_histogram(&h).is_err());
             }
             4 => {
                 let exemplar = v2::Exemplar::decode(value.bytes("TimeSeries.exemplars")?)?;
@@ -575,6 +578,37 @@ mod tests {
             (400, 4, 2, 2)
         );
         assert_eq!(outcome.message.as_deref(), Some("dropped 2 of 4 exemplars"));
+    }
+
+    #[test]
+    fn a_malformed_histogram_drops_its_series_only() {
+        // The compliance suite's bad_count_histogram: 23 observations in the buckets, count 99.
+        let bad = v2::Histogram {
+            count: Some(v1::HistogramCount::CountInt(99)),
+            positive_spans: vec![v1::BucketSpan {
+                offset: 0,
+                length: 3,
+            }],
+            positive_deltas: vec![1, 2, 20],
+            ..v2::Histogram::default()
+        };
+        let mut bad_series = series(UP, 0);
+        bad_series.histograms = vec![v2::Histogram::default(), bad];
+        let mut good_series = series(&[1, 3], 0);
+        good_series.histograms = vec![v2::Histogram::default()];
+        let batch = decode_request(symbols(), vec![bad_series, good_series]).unwrap();
+        let s = &batch.stats;
+        assert_eq!((s.histograms_received, s.histograms_accepted), (3, 1));
+        assert_eq!(s.invalid_series.get(InvalidReason::InvalidHistogram), 1);
+        let outcome = batch.outcome();
+        assert_eq!((outcome.status, outcome.histograms_written), (400, 1));
+        assert_eq!(
+            outcome.message.as_deref(),
+            Some(
+                "dropped 1 of 2 series (0 samples, 2 histograms): 1 invalid_histogram; \
+                 first: up{job=\"node\"} (invalid_histogram)"
+            )
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod decode_v1;
 mod decode_v2;
 mod encode;
 mod error;
+mod histogram;
 mod labels;
 mod limits;
 mod metric_type;

@@ -9,6 +9,7 @@ use crate::decode::invalid_protobuf;
 use crate::decode_v1::{process_series as process_v1, to_metadata};
 use crate::decode_v2::{MetaRefs, ReadSeries, Symbols, process_series as process_v2};
 use crate::error::Rejection;
+use crate::histogram::check_histogram;
 use crate::proto::{v1, v2};
 use crate::protocol::Protocol;
 
@@ -22,6 +23,11 @@ pub(crate) fn reference_v1(bytes: &[u8]) -> Result<WriteBatch, Rejection> {
             samples: ts.samples.len(),
             histograms: ts.histograms.len(),
             exemplars: ts.exemplars.len(),
+            bad_histograms: ts
+                .histograms
+                .iter()
+                .filter(|h| check_histogram(h).is_err())
+                .count(),
         };
         let labels: Vec<(&[u8], &[u8])> = ts
             .labels
@@ -45,10 +51,17 @@ pub(crate) fn reference_v2(bytes: &[u8]) -> Result<WriteBatch, Rejection> {
     let mut metadata = Vec::new();
     let mut pairs = Vec::new();
     for ts in &request.timeseries {
+        // 2.0's histogram is 1.0's plus a start timestamp: checked through 1.0's struct.
+        let as_v1 = |h: &v2::Histogram| v1::Histogram::decode(&*h.encode_to_vec()).unwrap();
         let held = Held {
             samples: ts.samples.len(),
             histograms: ts.histograms.len(),
             exemplars: ts.exemplars.len(),
+            bad_histograms: ts
+                .histograms
+                .iter()
+                .filter(|h| check_histogram(&as_v1(h)).is_err())
+                .count(),
         };
         let bad_exemplars = ts
             .exemplars

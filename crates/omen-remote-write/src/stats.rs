@@ -20,11 +20,14 @@ pub enum InvalidReason {
     NoSamples,
     /// 2.0: a series with both samples and histograms.
     SamplesAndHistograms,
+    /// A native histogram that Prometheus would refuse (e.g. a count that does not match its
+    /// buckets); see `histogram.rs`.
+    InvalidHistogram,
 }
 
 impl InvalidReason {
     /// The number of reasons.
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     /// Every reason, in declaration order.
     pub const ALL: [InvalidReason; InvalidReason::COUNT] = [
@@ -36,6 +39,7 @@ impl InvalidReason {
         InvalidReason::OddLabelRefs,
         InvalidReason::NoSamples,
         InvalidReason::SamplesAndHistograms,
+        InvalidReason::InvalidHistogram,
     ];
 
     /// A stable snake_case name, for a metrics label and the response message.
@@ -49,6 +53,7 @@ impl InvalidReason {
             InvalidReason::OddLabelRefs => "odd_label_refs",
             InvalidReason::NoSamples => "no_samples",
             InvalidReason::SamplesAndHistograms => "samples_and_histograms",
+            InvalidReason::InvalidHistogram => "invalid_histogram",
         }
     }
 
