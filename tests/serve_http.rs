@@ -133,20 +133,8 @@ fn real_prometheus_bodies_are_accepted_and_bad_ones_refused_with_the_spec_codes(
     // (Encoded through the prost structs: the encoder only takes valid label sets.)
     use omen_remote_write::proto::v1;
     use prost::Message;
-    let series = |labels: &[(&str, &str)]| v1::TimeSeries {
-        labels: labels
-            .iter()
-            .map(|(name, value)| v1::Label {
-                name: name.as_bytes().to_vec(),
-                value: value.as_bytes().to_vec(),
-            })
-            .collect(),
-        samples: vec![v1::Sample {
-            value: 1.0,
-            timestamp: 1_000,
-        }],
-        ..Default::default()
-    };
+    use support::compliance::v1_series;
+    let series = |labels: &[(&str, &str)]| v1_series(labels, 1.0, 1_000);
     let request = v1::WriteRequest {
         timeseries: vec![
             series(&[("__name__", "p_0"), ("job", "partial")]),

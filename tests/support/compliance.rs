@@ -402,6 +402,24 @@ impl RequestSpec {
     }
 }
 
+/// A 1.0 series of one sample, its labels in the order given, valid or not.
+pub fn v1_series(labels: &[(&str, &str)], value: f64, timestamp_ms: i64) -> v1::TimeSeries {
+    v1::TimeSeries {
+        labels: labels
+            .iter()
+            .map(|(name, value)| v1::Label {
+                name: name.as_bytes().to_vec(),
+                value: value.as_bytes().to_vec(),
+            })
+            .collect(),
+        samples: vec![v1::Sample {
+            value,
+            timestamp: timestamp_ms,
+        }],
+        ..v1::TimeSeries::default()
+    }
+}
+
 /// A 1.0 `WriteRequest` with one series per sample (labels in reverse order of names),
 /// protobuf-encoded.
 pub fn encode_v1(samples: &[SampleSpec], now_ms: i64) -> Vec<u8> {
@@ -410,20 +428,7 @@ pub fn encode_v1(samples: &[SampleSpec], now_ms: i64) -> Vec<u8> {
         .map(|s| {
             let mut labels = s.labels.clone();
             labels.sort_by(|a, b| b.0.cmp(a.0));
-            v1::TimeSeries {
-                labels: labels
-                    .into_iter()
-                    .map(|(name, value)| v1::Label {
-                        name: name.as_bytes().to_vec(),
-                        value: value.as_bytes().to_vec(),
-                    })
-                    .collect(),
-                samples: vec![v1::Sample {
-                    value: s.value,
-                    timestamp: now_ms + s.offset_ms,
-                }],
-                ..v1::TimeSeries::default()
-            }
+            v1_series(&labels, s.value, now_ms + s.offset_ms)
         })
         .collect();
     v1::WriteRequest {
