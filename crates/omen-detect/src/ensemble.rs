@@ -40,7 +40,9 @@ use crate::recurrence::Recurrence;
 use crate::robust::RobustBaseline;
 use crate::seasonal::{PhaseMemo, SeasonalBaseline};
 use crate::tail::{QuantileMemo, TailModel, score_from_ln_risk};
+use optional_ms::OptionalMs;
 
+mod optional_ms;
 mod settings;
 
 pub use settings::EnsembleSettings;
@@ -166,7 +168,7 @@ pub struct Ensemble {
     #[serde(skip, default = "settings::default_shared")]
     settings: Arc<EnsembleSettings>,
     samples: u64,
-    last_timestamp_ms: Option<i64>,
+    last_timestamp_ms: OptionalMs,
     robust: RobustBaseline,
     seasonal: SeasonalBaseline,
     cusum: Cusum,
@@ -180,7 +182,7 @@ pub struct Ensemble {
     seasonal_recurrence: Recurrence,
     level: LevelRarity,
     recent_residuals: [f64; SHIFT_WINDOW],
-    last_change_ms: Option<i64>,
+    last_change_ms: OptionalMs,
     #[serde(skip)]
     memo: Memo,
 }
@@ -240,12 +242,12 @@ impl Ensemble {
             seasonal_tail: TailModel::new(SPIKE_PRIOR.0, SPIKE_PRIOR.1),
             robust_recurrence: Recurrence::default(),
             seasonal_recurrence: Recurrence::default(),
-            level: LevelRarity::new(config.level_half_life),
+            level: LevelRarity::new(),
             settings,
             samples: 0,
-            last_timestamp_ms: None,
+            last_timestamp_ms: OptionalMs::NONE,
             recent_residuals: [0.0; SHIFT_WINDOW],
-            last_change_ms: None,
+            last_change_ms: OptionalMs::NONE,
             memo: Memo::default(),
         }
     }
@@ -263,7 +265,7 @@ impl Ensemble {
 
     /// When the last level shift was confirmed.
     pub fn last_change_ms(&self) -> Option<i64> {
-        self.last_change_ms
+        self.last_change_ms.get()
     }
 
     /// Bytes this detector holds on the heap besides itself (capacities, not lengths): the
@@ -343,7 +345,7 @@ impl Ensemble {
             if let Some(hw) = self.seasonal.model_mut() {
                 hw.shift(delta);
             }
-            self.last_change_ms = Some(timestamp_ms);
+            self.last_change_ms = OptionalMs::some(timestamp_ms);
         }
     }
 }
@@ -363,11 +365,12 @@ impl Detector for Ensemble {
         }
         if self
             .last_timestamp_ms
+            .get()
             .is_some_and(|last| timestamp_ms <= last)
         {
             return Score::unscored(Status::SkippedOutOfOrder);
         }
-        self.last_timestamp_ms = Some(timestamp_ms);
+        self.last_timestamp_ms = OptionalMs::some(timestamp_ms);
         self.samples += 1;
 
         if self.samples == 1 {
@@ -412,7 +415,7 @@ impl Detector for Ensemble {
             self.seasonal_tail.update(spike_statistic(view.z));
             self.seasonal_recurrence.update(spike_statistic(view.z));
         }
-        self.level.update(value);
+        self.level.update(&self.settings.level, value);
         self.learn(timestamp_ms, value, season_bin, step.shift);
 
         let warming = self.is_warming_up();

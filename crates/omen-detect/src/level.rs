@@ -34,10 +34,26 @@ const LEVEL_PRIOR: (f64, f64) = (2.33, 0.39);
 /// still has a scale.
 const RELATIVE_SIGMA_FLOOR: f64 = 1e-9;
 
+/// What a level memory takes from its configuration: the same for every series of one
+/// configuration, so held once (in the ensemble's shared settings) and passed to
+/// [`LevelRarity::update`] rather than kept in every series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelSettings {
+    alpha: f64,
+}
+
+impl LevelSettings {
+    /// A memory whose weight halves every `half_life` samples.
+    pub fn new(half_life: f64) -> Self {
+        Self {
+            alpha: alpha_for_half_life(half_life),
+        }
+    }
+}
+
 /// A long memory of one series' level, with a calibrated tail on each side.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LevelRarity {
-    alpha: f64,
     samples: u64,
     mean: f64,
     abs_dev: f64,
@@ -47,22 +63,29 @@ pub struct LevelRarity {
     lower_recurrence: Recurrence,
 }
 
+impl Default for LevelRarity {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl LevelRarity {
-    /// A memory whose weight halves every `half_life` samples.
+    /// An empty memory; its weight's half-life is in the [`LevelSettings`] given to
+    /// [`update`](Self::update).
     ///
     /// ```
-    /// use omen_detect::LevelRarity;
-    /// let mut level = LevelRarity::new(2_000.0);
+    /// use omen_detect::{LevelRarity, LevelSettings};
+    /// let settings = LevelSettings::new(2_000.0);
+    /// let mut level = LevelRarity::new();
     /// for i in 0..3_000 {
-    ///     level.update(20.0 + (i % 10) as f64 * 0.1);
+    ///     level.update(&settings, 20.0 + (i % 10) as f64 * 0.1);
     /// }
     /// assert!(level.probability(20.5) > 0.02);
     /// assert!(level.probability(35.0) < 1e-4);
     /// assert!(level.probability(5.0) < 1e-4);
     /// ```
-    pub fn new(half_life: f64) -> Self {
+    pub fn new() -> Self {
         Self {
-            alpha: alpha_for_half_life(half_life),
             samples: 0,
             mean: 0.0,
             abs_dev: 0.0,
@@ -89,7 +112,7 @@ impl LevelRarity {
     }
 
     /// Learn from one finite value (after it was scored).
-    pub fn update(&mut self, value: f64) {
+    pub fn update(&mut self, settings: &LevelSettings, value: f64) {
         if self.samples > STARTUP_SAMPLES {
             // Both tails see every sample (0 on the other side), so each one's threshold is a
             // quantile of all samples, not of that side's only.
@@ -101,7 +124,7 @@ impl LevelRarity {
         }
         self.samples += 1;
         // A plain running mean while young, then the exponential memory.
-        let alpha = (1.0 / self.samples as f64).max(self.alpha);
+        let alpha = (1.0 / self.samples as f64).max(settings.alpha);
         let residual = value - self.mean;
         self.mean += alpha * residual;
         self.abs_dev += alpha * (residual.abs() - self.abs_dev);
@@ -130,12 +153,13 @@ mod tests {
 
     /// Probability of each sample before it is learned.
     fn run(case: &Case) -> Vec<f64> {
-        let mut level = LevelRarity::new(2_000.0);
+        let settings = LevelSettings::new(2_000.0);
+        let mut level = LevelRarity::new();
         (0..case.len)
             .map(|i| {
                 let x = (case.value)(i);
                 let p = level.probability(x);
-                level.update(x);
+                level.update(&settings, x);
                 p
             })
             .collect()

@@ -19,7 +19,7 @@ pub use ensemble::{
     default_shift_alarm, default_shift_k, default_target_risk, default_warm_up,
 };
 pub use gate::{DEFAULT_REST_HALF_LIFE, EscalationGate};
-pub use level::LevelRarity;
+pub use level::{LevelRarity, LevelSettings};
 pub use period::{FoundSeason, PeriodFinder, Search};
 pub use recurrence::Recurrence;
 pub use robust::{RobustBaseline, RobustSettings};

@@ -18,6 +18,7 @@
 //! the series' history grows; each attempt is O(CAPACITY log CAPACITY).
 
 mod autocorrelation;
+mod first_samples;
 mod slots;
 
 use serde::de::{self, SeqAccess, Visitor};
@@ -25,6 +26,7 @@ use serde::ser::SerializeTuple;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use autocorrelation::{autocorrelation, autocorrelations};
+use first_samples::FirstSamples;
 use slots::{Slots, SlotsParts};
 
 /// Slots in the buffer: 1.5 KiB, which a series holds for as long as its search runs (up to
@@ -86,7 +88,7 @@ pub enum Search {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeriodFinder {
     max_span_ms: i64,
-    first_samples: Vec<(i64, f64)>,
+    first_samples: FirstSamples,
     origin_ms: i64,
     slot_ms: i64,
     step_ms: i64,
@@ -100,7 +102,7 @@ impl PeriodFinder {
         Self {
             // Any span reaches a negative one as soon as it reaches 0.
             max_span_ms: max_span_ms.max(0),
-            first_samples: Vec::with_capacity(STEP_SAMPLES),
+            first_samples: FirstSamples::default(),
             origin_ms: 0,
             slot_ms: 0,
             step_ms: 0,
@@ -111,7 +113,7 @@ impl PeriodFinder {
 
     /// Bytes this finder holds on the heap besides itself: its buffers' capacities.
     pub fn heap_bytes(&self) -> usize {
-        self.first_samples.capacity() * size_of::<(i64, f64)>() + self.slots.heap_bytes()
+        self.first_samples.heap_bytes() + self.slots.heap_bytes()
     }
 
     /// Add one sample (finite value, increasing timestamps).
@@ -140,8 +142,8 @@ impl PeriodFinder {
     }
 
     fn start_slots(&mut self) {
-        let mut steps: Vec<i64> = self
-            .first_samples
+        let first_samples = self.first_samples.take();
+        let mut steps: Vec<i64> = first_samples
             .windows(2)
             .map(|w| w[1].0 - w[0].0)
             .filter(|d| *d > 0)
@@ -149,10 +151,10 @@ impl PeriodFinder {
         steps.sort_unstable();
         self.step_ms = steps.get(steps.len() / 2).copied().unwrap_or(1).max(1);
         self.slot_ms = self.step_ms;
-        self.origin_ms = self.first_samples[0].0;
+        self.origin_ms = first_samples[0].0;
         // The buffer grows as slots fill (see `Slots::place`): a young series holds what it
         // has seen, not the whole buffer.
-        for (t, v) in std::mem::take(&mut self.first_samples) {
+        for (t, v) in first_samples {
             self.place(t, v);
         }
     }
@@ -228,7 +230,7 @@ impl Serialize for PeriodFinder {
         t.serialize_element(&self.slot_ms)?;
         t.serialize_element(&self.step_ms)?;
         t.serialize_element(&(self.next_attempt as u64))?;
-        t.serialize_element(&self.first_samples)?;
+        t.serialize_element(self.first_samples.as_slice())?;
         t.serialize_element(&lo)?;
         t.serialize_element(&unit)?;
         t.serialize_element(&open_sum)?;
@@ -310,7 +312,7 @@ impl<'de> Visitor<'de> for FinderVisitor {
                 .ok_or_else(|| de::Error::custom("season search: bad slot buffer"))?;
             let mut finder = PeriodFinder {
                 max_span_ms,
-                first_samples,
+                first_samples: FirstSamples::from(first_samples),
                 origin_ms,
                 slot_ms,
                 step_ms,
@@ -387,7 +389,7 @@ impl PeriodFinder {
         let last_weight = counts.last().map_or(1.0, |&n| f64::from(n));
         let mut finder = PeriodFinder {
             max_span_ms: earlier.max_span_ms.max(0),
-            first_samples: earlier.first_samples,
+            first_samples: FirstSamples::from(earlier.first_samples),
             origin_ms: earlier.origin_ms,
             slot_ms: earlier.slot_ms,
             step_ms: earlier.step_ms,
@@ -745,7 +747,10 @@ mod tests {
         };
         let restored: PeriodFinder =
             postcard::from_bytes(&postcard::to_stdvec(&earlier).unwrap()).unwrap();
-        assert_eq!(restored.first_samples, earlier.first_samples);
+        assert_eq!(
+            restored.first_samples.as_slice(),
+            earlier.first_samples.as_slice()
+        );
         // States no finder can be in are refused, not restored to fail later.
         let bad = [
             Earlier {

@@ -57,8 +57,10 @@ pub struct HoltWinters {
 /// Where the seasonal baseline is in its life.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SeasonalBaseline {
-    /// Gathering history to find a period.
-    Searching(Box<PeriodFinder>),
+    /// Gathering history to find a period. Inline, not boxed: the finder's bookkeeping (104
+    /// bytes) fits in a live series' 768-byte allocation, where a box of its own took another
+    /// 128-byte block for as long as the search runs (up to three weeks).
+    Searching(PeriodFinder),
     /// Modelling a season.
     Seasonal(HoltWinters),
     /// The series has no season worth modelling.
@@ -68,7 +70,7 @@ pub enum SeasonalBaseline {
 impl SeasonalBaseline {
     /// A baseline that searches up to `max_span_ms` of history for a season.
     pub fn new(max_span_ms: i64) -> Self {
-        SeasonalBaseline::Searching(Box::new(PeriodFinder::new(max_span_ms)))
+        SeasonalBaseline::Searching(PeriodFinder::new(max_span_ms))
     }
 
     /// The model, when a season is being modelled.
@@ -79,11 +81,11 @@ impl SeasonalBaseline {
         }
     }
 
-    /// Bytes held on the heap (capacities, the boxed search included): the season search's
-    /// buffer while searching, the profile once a season is modelled.
+    /// Bytes held on the heap (capacities): the season search's buffer while searching, the
+    /// profile once a season is modelled.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            SeasonalBaseline::Searching(finder) => size_of::<PeriodFinder>() + finder.heap_bytes(),
+            SeasonalBaseline::Searching(finder) => finder.heap_bytes(),
             SeasonalBaseline::Seasonal(hw) => hw.profile.capacity() * size_of::<f32>(),
             SeasonalBaseline::NoSeason => 0,
         }
@@ -249,10 +251,12 @@ fn phase_bin(timestamp_ms: i64, period_ms: i64, bins: usize) -> usize {
 /// Derived data, not state: whoever keeps one must not serialize it.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PhaseMemo {
-    last: Option<PhaseCursor>,
+    /// "No cursor" is one of 0 bins, which no cursor has: an `Option` would cost a word in
+    /// every detector.
+    last: PhaseCursor,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct PhaseCursor {
     period_ms: i64,
     /// `u32` rather than `usize`, here and in `bin`: a word less in every detector.
@@ -269,7 +273,8 @@ struct PhaseCursor {
 impl PhaseMemo {
     /// Exactly `phase_bin(timestamp_ms, period_ms, bins)`.
     fn bin(&mut self, timestamp_ms: i64, period_ms: i64, bins: usize) -> usize {
-        if let Some(cursor) = &mut self.last
+        let cursor = &mut self.last;
+        if cursor.bins != 0
             && cursor.period_ms == period_ms
             && cursor.bins as usize == bins
             && let Some(bin) = cursor.advance(timestamp_ms)
@@ -277,7 +282,7 @@ impl PhaseMemo {
             return bin;
         }
         let bin = phase_bin(timestamp_ms, period_ms, bins);
-        self.last = PhaseCursor::new(timestamp_ms, period_ms, bins, bin);
+        self.last = PhaseCursor::new(timestamp_ms, period_ms, bins, bin).unwrap_or_default();
         bin
     }
 }

@@ -9,6 +9,7 @@
 use std::sync::{Arc, LazyLock};
 
 use crate::changepoint::CusumSettings;
+use crate::level::LevelSettings;
 use crate::robust::RobustSettings;
 
 use super::{EnsembleConfig, SHIFT_WINDOW};
@@ -24,6 +25,7 @@ pub struct EnsembleSettings {
     pub(super) config: EnsembleConfig,
     pub(super) robust: RobustSettings,
     pub(super) cusum: CusumSettings,
+    pub(super) level: LevelSettings,
     /// `ln(target_risk)`, which every score takes.
     pub(super) ln_risk: f64,
 }
@@ -44,6 +46,7 @@ impl EnsembleSettings {
                 CUSUM_CLIP,
                 SHIFT_WINDOW as u32,
             ),
+            level: LevelSettings::new(config.level_half_life),
             ln_risk: config.target_risk.ln(),
             config,
         })

@@ -74,9 +74,13 @@ pub(crate) enum Outcome {
 /// A server holds one per series, boxed, so its size decides the allocator's size class: at
 /// 776 bytes it took mimalloc's 896-byte class, at 768 or less it takes the 768-byte one (128
 /// bytes a series). The detector's recurrence records took it to 896 bytes; the detector's
-/// settings, shared since (`omen_detect::EnsembleSettings`), bring it back to 760, in the
-/// 768-byte class. The two optional values are therefore a value and a flag each, the flags
-/// sharing the padding after `stale` (an `Option<i64>` takes two words).
+/// settings, shared since (`omen_detect::EnsembleSettings`), brought it back to 760, in the
+/// 768-byte class. The season search's bookkeeping (104 bytes) is now inline too, instead of
+/// in a 128-byte block of its own, and the detector was trimmed by as much to make room (its
+/// two optional timestamps a word each, the level memory's smoothing factor a shared setting,
+/// the phase memo without an `Option`): exactly 768 bytes. The two optional values here are
+/// therefore a value and a flag each, the flags sharing the padding after `stale` (an
+/// `Option<i64>` takes two words).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Series {
     pub(crate) labels: Labels,
@@ -299,8 +303,8 @@ mod tests {
     #[test]
     fn a_series_fits_the_allocators_768_byte_class() {
         // Not a correctness matter, but 128 bytes a series: see `Series`. It took the 896-byte
-        // class while every detector carried its own copy of the settings (896 bytes); 8 bytes
-        // are left before it goes back there.
+        // class while every detector carried its own copy of the settings (896 bytes); with the
+        // season search's bookkeeping inline, no byte is left before it goes back there.
         assert!(
             size_of::<Series>() <= 768,
             "Series is {} bytes",

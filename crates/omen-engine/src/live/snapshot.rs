@@ -37,12 +37,13 @@ const MAGIC: &[u8; 8] = b"OMENLIVE";
 /// changes (postcard is not self-describing): 2 stored a season search's buffer in its
 /// compact form (two bytes a slot), 3 added the recurrence counts under the tails, 4 their
 /// counts of sustained episodes, 5 stored the detector's settings in the header only, no longer
-/// in every record.
-pub const FORMAT_VERSION: u32 = 5;
-/// The formats this build reads. Versions 1 to 3 lack some of the recurrence counts, and 1 to 4
+/// in every record, 6 dropped the level memory's smoothing factor from every record (it is a
+/// setting, in the header).
+pub const FORMAT_VERSION: u32 = 6;
+/// The formats this build reads. Versions 1 to 3 lack some of the recurrence counts, and 1 to 5
 /// hold settings in every record, so their records cannot be read by this detector: such a
 /// snapshot is moved aside and every series starts afresh.
-const READS: [u32; 1] = [5];
+const READS: [u32; 1] = [6];
 const END: u32 = u32::MAX;
 /// No record is near this; a longer length means a damaged file.
 const MAX_RECORD: u32 = 64 << 20;
