@@ -404,7 +404,7 @@ impl Engine {
                 .views
                 .read()
                 .unwrap_or_else(PoisonError::into_inner);
-            table.iter().flatten().for_each(|view| f(view));
+            table.iter().for_each(&mut f);
         }
     }
 
@@ -428,10 +428,8 @@ impl Engine {
             .views
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        for (slot, view) in table.iter().enumerate().skip(from) {
-            if let Some(view) = view
-                && !f(view)
-            {
+        for (slot, view) in table.iter_from(from) {
+            if !f(view) {
                 return Some(slot + 1);
             }
         }

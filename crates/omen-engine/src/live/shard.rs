@@ -216,8 +216,9 @@ pub(crate) struct Shard {
     slots: Vec<Option<Box<Series>>>,
     free: Vec<u32>,
     pending: Pending,
-    /// The capacity of the published views' table, as of the last publish.
-    views_capacity: usize,
+    /// The heap bytes of the published views' table (the views themselves), as of the last
+    /// publish.
+    views_bytes: usize,
     last_sweep: u64,
     last_publish: Instant,
 }
@@ -251,7 +252,7 @@ impl Shard {
             slots: Vec::with_capacity(restored.len()),
             free: Vec::new(),
             pending: Pending::default(),
-            views_capacity: 0,
+            views_bytes: 0,
             last_publish: Instant::now(),
         };
         for series in restored {
@@ -335,7 +336,7 @@ impl Shard {
 
     /// What the shard's tables hold on the heap at capacity: the index (a bucket of key and
     /// slot and a control byte each, for the buckets its capacity implies), the slots, the free
-    /// list, the pending changes, the views' table and the lookup key.
+    /// list, the pending changes, the views (in their table) and the lookup key.
     fn table_bytes(&self) -> usize {
         let buckets = match self.index.capacity() {
             0 => 0,
@@ -346,7 +347,7 @@ impl Shard {
             + self.slots.capacity() * size_of::<Option<Box<Series>>>()
             + self.free.capacity() * size_of::<u32>()
             + self.pending.heap_bytes()
-            + self.views_capacity * size_of::<Option<Box<SeriesView>>>()
+            + self.views_bytes
     }
 
     fn measure_tables(&self) {
@@ -618,9 +619,12 @@ impl Shard {
             Err(TryLockError::WouldBlock) => return,
         };
         self.pending.apply(&mut table);
-        self.views_capacity = table.capacity();
+        self.views_bytes = table.heap_bytes();
         drop(table);
         self.last_publish = Instant::now();
+        // The views' bytes changed, and a caller waiting on this publish (a flush, a sweep)
+        // reads them next.
+        self.measure_tables();
     }
 }
 

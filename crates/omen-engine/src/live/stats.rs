@@ -169,12 +169,10 @@ impl EngineStats {
 }
 
 /// What every series costs besides its labels' bytes, its models' heap and the shards'
-/// tables: its state and its published view, each boxed, and the two reference counts of its
-/// shared labels. (A series restored from a snapshot has no view until its next sample: a
-/// small overstatement after a restart.)
-pub(crate) const BYTES_PER_SERIES: u64 = (size_of::<super::series::Series>()
-    + size_of::<super::view::SeriesView>()
-    + 2 * size_of::<usize>()) as u64;
+/// tables (its published view included, kept in the views' table): its boxed state and the
+/// two reference counts of its shared labels.
+pub(crate) const BYTES_PER_SERIES: u64 =
+    (size_of::<super::series::Series>() + 2 * size_of::<usize>()) as u64;
 
 impl Counters {
     /// The numbers, given the series modelled now and the shards' tables' bytes.

@@ -64,8 +64,100 @@ impl Change {
     }
 }
 
-/// The views of one shard, by slot; boxed, so that growing the table moves pointers.
-pub(crate) type ViewTable = Vec<Option<Box<SeriesView>>>;
+/// Slots in one chunk of a [`ViewTable`]: 256 views, about 37 KiB.
+const CHUNK: usize = 256;
+
+/// The views of one shard, by slot.
+///
+/// Kept in chunks of `CHUNK` slots rather than one box a view: a box took a 192-byte block and
+/// a pointer for every series, a chunk takes the views themselves (152 bytes each), and
+/// growing the table adds a chunk without moving a view (so a publish never copies the
+/// table). The shard reuses freed slots first, so chunks stay full; one whose views are all
+/// gone (after a mass expiry) is freed.
+#[derive(Debug, Default)]
+pub(crate) struct ViewTable {
+    chunks: Vec<Option<Box<[Option<SeriesView>]>>>,
+    /// The views in each chunk.
+    live: Vec<u32>,
+}
+
+impl ViewTable {
+    /// The view of `slot`, if it has one.
+    #[cfg(test)]
+    fn get(&self, slot: usize) -> Option<&SeriesView> {
+        self.chunks.get(slot / CHUNK)?.as_ref()?[slot % CHUNK].as_ref()
+    }
+
+    /// The views in slot order, each with its slot, from slot `from` on.
+    pub(crate) fn iter_from(&self, from: usize) -> impl Iterator<Item = (usize, &SeriesView)> {
+        self.chunks
+            .iter()
+            .enumerate()
+            .skip(from / CHUNK)
+            .filter_map(|(c, chunk)| Some((c, chunk.as_ref()?)))
+            .flat_map(|(c, chunk)| {
+                chunk
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(i, view)| Some((c * CHUNK + i, view.as_ref()?)))
+            })
+            .skip_while(move |(slot, _)| *slot < from)
+    }
+
+    /// The views in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SeriesView> {
+        self.iter_from(0).map(|(_, view)| view)
+    }
+
+    /// Bytes held on the heap: the chunks in use and the lists of them.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let chunks = self.chunks.iter().flatten().count();
+        chunks * CHUNK * size_of::<Option<SeriesView>>()
+            + self.chunks.capacity() * size_of::<Option<Box<[Option<SeriesView>]>>>()
+            + self.live.capacity() * size_of::<u32>()
+    }
+
+    /// The slot's place, its chunk allocated if it was not.
+    fn slot_mut(&mut self, slot: usize) -> (&mut Option<SeriesView>, &mut u32) {
+        let c = slot / CHUNK;
+        if self.chunks.len() <= c {
+            self.chunks.resize_with(c + 1, || None);
+            self.live.resize(c + 1, 0);
+        }
+        let chunk = self.chunks[c].get_or_insert_with(|| (0..CHUNK).map(|_| None).collect());
+        (&mut chunk[slot % CHUNK], &mut self.live[c])
+    }
+
+    fn set(&mut self, slot: usize, view: SeriesView) {
+        let (place, live) = self.slot_mut(slot);
+        if place.is_none() {
+            *live += 1;
+        }
+        *place = Some(view);
+    }
+
+    fn mark_stale(&mut self, slot: usize) {
+        if let Some(Some(chunk)) = self.chunks.get_mut(slot / CHUNK)
+            && let Some(view) = &mut chunk[slot % CHUNK]
+        {
+            view.stale = true;
+            view.interval_start_ms = None;
+        }
+    }
+
+    fn remove(&mut self, slot: usize) {
+        let c = slot / CHUNK;
+        let Some(Some(chunk)) = self.chunks.get_mut(c) else {
+            return;
+        };
+        if chunk[slot % CHUNK].take().is_some() {
+            self.live[c] -= 1;
+            if self.live[c] == 0 {
+                self.chunks[c] = None;
+            }
+        }
+    }
+}
 
 const NONE: u32 = u32::MAX;
 
@@ -110,21 +202,10 @@ impl Pending {
         for (slot, change) in self.changes.drain(..) {
             let i = slot as usize;
             self.at[i] = NONE;
-            if table.len() <= i {
-                table.resize(i + 1, None);
-            }
             match change {
-                Change::Set(view) => match &mut table[i] {
-                    Some(old) => **old = view,
-                    empty => *empty = Some(Box::new(view)),
-                },
-                Change::Stale => {
-                    if let Some(view) = &mut table[i] {
-                        view.stale = true;
-                        view.interval_start_ms = None;
-                    }
-                }
-                Change::Remove => table[i] = None,
+                Change::Set(view) => table.set(i, view),
+                Change::Stale => table.mark_stale(i),
+                Change::Remove => table.remove(i),
             }
         }
         // A slow publish may have gathered a change for every series; do not keep that room.
@@ -157,7 +238,7 @@ mod tests {
 
     /// The table after applying `changes` (slot, change) in one or two publishes.
     fn run(before: &[(u32, Change)], changes: &[(u32, Change)]) -> Vec<Option<(f64, bool)>> {
-        let mut table = ViewTable::new();
+        let mut table = ViewTable::default();
         let mut pending = Pending::default();
         for (slot, change) in before {
             pending.push(*slot, change.clone());
@@ -168,9 +249,9 @@ mod tests {
         }
         pending.apply(&mut table);
         assert!(pending.is_empty());
-        table
-            .iter()
-            .map(|v| v.as_ref().map(|v| (v.value, v.stale)))
+        let slots = before.iter().chain(changes).map(|(slot, _)| *slot + 1);
+        (0..slots.max().unwrap_or(0) as usize)
+            .map(|i| table.get(i).map(|v| (v.value, v.stale)))
             .collect()
     }
 
@@ -217,5 +298,32 @@ mod tests {
         for case in cases {
             assert_eq!(run(&case.before, &case.changes), case.want, "{}", case.name);
         }
+    }
+
+    #[test]
+    fn views_live_in_chunks_that_are_freed_when_empty() {
+        // What a series' view costs (the chunk's slot): 152 bytes, not a 192-byte block.
+        assert!(size_of::<Option<SeriesView>>() <= 152);
+        let per_chunk = CHUNK * size_of::<Option<SeriesView>>();
+        let mut table = ViewTable::default();
+        for slot in [0, 5, CHUNK + 1, 3 * CHUNK] {
+            table.set(slot, view(slot as f64));
+        }
+        let slots = |table: &ViewTable, from| -> Vec<usize> {
+            table.iter_from(from).map(|(slot, _)| slot).collect()
+        };
+        assert_eq!(slots(&table, 0), [0, 5, CHUNK + 1, 3 * CHUNK]);
+        assert_eq!(slots(&table, 6), [CHUNK + 1, 3 * CHUNK]);
+        assert_eq!(slots(&table, CHUNK + 1), [CHUNK + 1, 3 * CHUNK]);
+        assert!(slots(&table, 3 * CHUNK + 1).is_empty());
+        // Chunks 0, 1 and 3: the empty chunk 2 is not allocated.
+        assert!((3 * per_chunk..4 * per_chunk).contains(&table.heap_bytes()));
+        table.remove(CHUNK + 1);
+        table.remove(CHUNK + 1);
+        assert!((2 * per_chunk..3 * per_chunk).contains(&table.heap_bytes()));
+        assert_eq!(slots(&table, 0), [0, 5, 3 * CHUNK]);
+        table.set(CHUNK + 2, view(7.0));
+        assert_eq!(table.get(CHUNK + 2).map(|v| v.value), Some(7.0));
+        assert_eq!(table.iter().count(), 4);
     }
 }
