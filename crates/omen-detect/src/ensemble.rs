@@ -17,7 +17,10 @@
 //!    coming back stops paging. The three tails (spike, level above, level
 //!    below) are combined with a Bonferroni bound (three times the smallest probability) and
 //!    mapped to a score: 0.5 at the target risk.
-//! 5. The models learn from the sample after it was scored (the score is causal). When the
+//! 5. The models learn from the sample after it was scored (the score is causal). While the
+//!    robust baseline's scale is still climbing to its level (checked once per scale
+//!    half-life), its spike tail and recurrence record start again at each check: they learnt
+//!    from inflated `|z|`. When the
 //!    CUSUM confirms a level shift, both baselines move to the new level at once, so that a
 //!    shift raises one alarm rather than a long run of them. The CUSUM is not scored itself:
 //!    a shift big enough to matter shows as a spike at its start and, if it reaches an unusual
@@ -37,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::changepoint::Cusum;
 use crate::level::LevelRarity;
 use crate::recurrence::Recurrence;
-use crate::robust::RobustBaseline;
+use crate::robust::{RobustBaseline, ScaleCheck};
 use crate::seasonal::{PhaseMemo, SeasonalBaseline};
 use crate::tail::{QuantileMemo, TailModel, score_from_ln_risk};
 use optional_ms::OptionalMs;
@@ -335,7 +338,15 @@ impl Ensemble {
         season_bin: Option<usize>,
         shift: Option<f64>,
     ) {
-        self.robust.update(&self.settings.robust, value);
+        if self.robust.update(&self.settings.robust, value) == ScaleCheck::Climbing {
+            // The robust σ grew over its last half-life: the `|z|` it gave were inflated, and
+            // a tail or a recurrence record that learnt from them would keep the band too wide
+            // and the series' spikes "routine" long after σ has reached its level (a short
+            // series whose first samples were calm: 40× too wide for the rest of the file).
+            // So both start again, until σ stops climbing.
+            self.robust_tail = TailModel::new(SPIKE_PRIOR.0, SPIKE_PRIOR.1);
+            self.robust_recurrence = Recurrence::default();
+        }
         self.seasonal.update_in_bin(timestamp_ms, value, season_bin);
         if shift.is_some() {
             let mut recent = self.recent_residuals;

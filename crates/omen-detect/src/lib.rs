@@ -22,6 +22,6 @@ pub use gate::{DEFAULT_REST_HALF_LIFE, EscalationGate};
 pub use level::{LevelRarity, LevelSettings};
 pub use period::{FoundSeason, PeriodFinder, Search};
 pub use recurrence::Recurrence;
-pub use robust::{RobustBaseline, RobustSettings};
+pub use robust::{RobustBaseline, RobustSettings, ScaleCheck};
 pub use seasonal::{HoltWinters, MAX_BINS, SeasonalBaseline};
 pub use tail::{TailModel, score_from_probability};

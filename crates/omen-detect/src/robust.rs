@@ -12,6 +12,15 @@
 //! time and bursts now and then, the clipped scale is almost 0 and every burst would look
 //! infinitely unlikely; the spread gives the ensemble a floor for σ in such cases.
 //!
+//! The clip makes the scale slow to *grow*: each sample can raise it by at most
+//! `alpha·(clip·1.25 − 1)`, about 1.6 % at the default half-life. A series whose first samples
+//! happen to be quiet (a short calm stretch, an autocorrelated start) starts with a scale far
+//! too small and needs hundreds of samples to climb to its level; meanwhile every residual
+//! looks like many σ. So the baseline checks its scale once per scale half-life and reports
+//! ([`ScaleCheck`]) whether it is still climbing, so that what was learnt from the inflated
+//! `|z|` can start again: the first time σ has not grown over a half-life, the scale has
+//! converged and the checks stop.
+//!
 //! Parameters ([`RobustSettings`]): the half-lives of the location and of the scale, in
 //! samples, and the clip. They are kept apart from the state and passed to each update, so that
 //! a server holding a million baselines with the same settings keeps one copy of them.
@@ -31,6 +40,24 @@ const SPREAD_HALF_LIFE: f64 = 350.0;
 /// Samples before clipping starts: the first few build the initial location and scale.
 const STARTUP_SAMPLES: u32 = 8;
 
+/// The scale counts as converged after this many half-lives even if it is still growing: by
+/// then its startup guess weighs under 2 % in it ((1/2)^6), so a scale that keeps growing is
+/// following the series (a volatility that keeps rising), not recovering from its start.
+const MAX_SCALE_CHECKPOINTS: u32 = 6;
+
+/// What [`RobustBaseline::update`] found out about the scale's convergence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleCheck {
+    /// Nothing new: not a checkpoint, or the scale had converged before.
+    Unchanged,
+    /// At this checkpoint σ was larger than one half-life ago (or than 0, at the first): the
+    /// scale is still climbing, and the `|z|` it gave since the last checkpoint were inflated.
+    Climbing,
+    /// At this checkpoint σ had not grown over the last half-life: the scale has converged,
+    /// and no further checks are made.
+    Converged,
+}
+
 /// The settings of a robust baseline, as smoothing factors: the same for every series that
 /// shares a configuration, so not part of a baseline's state.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,6 +66,8 @@ pub struct RobustSettings {
     scale_alpha: f64,
     clip: f64,
     spread_alpha: f64,
+    /// Samples between two checks of the scale's convergence: its half-life, at least 1.
+    scale_checkpoint: u32,
 }
 
 impl RobustSettings {
@@ -50,6 +79,7 @@ impl RobustSettings {
             scale_alpha: alpha_for_half_life(scale_half_life),
             clip,
             spread_alpha: alpha_for_half_life(SPREAD_HALF_LIFE),
+            scale_checkpoint: scale_half_life.round().clamp(1.0, f64::from(u32::MAX)) as u32,
         }
     }
 }
@@ -59,6 +89,9 @@ impl RobustSettings {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RobustBaseline {
     n: u32,
+    /// σ at the last check of the scale (0 before the first), negative once the scale has
+    /// converged. An `f32` in what would be padding after `n`: the baseline stays 32 bytes.
+    checkpoint: f32,
     location: f64,
     abs_dev: f64,
     spread: f64,
@@ -105,8 +138,36 @@ impl RobustBaseline {
         self.n
     }
 
-    /// Learn from one finite value, with the baseline's settings.
-    pub fn update(&mut self, settings: &RobustSettings, x: f64) {
+    /// True once the scale has converged (see [`ScaleCheck`]).
+    pub fn scale_converged(&self) -> bool {
+        self.checkpoint < 0.0
+    }
+
+    /// Learn from one finite value, with the baseline's settings; once per scale half-life,
+    /// until the scale has converged, say whether it is still climbing.
+    pub fn update(&mut self, settings: &RobustSettings, x: f64) -> ScaleCheck {
+        self.learn(settings, x);
+        self.check_scale(settings)
+    }
+
+    /// At each checkpoint (every scale half-life) until the scale has converged: compare σ with
+    /// σ at the previous checkpoint.
+    fn check_scale(&mut self, settings: &RobustSettings) -> ScaleCheck {
+        if self.scale_converged() || !self.n.is_multiple_of(settings.scale_checkpoint) {
+            return ScaleCheck::Unchanged;
+        }
+        let sigma = self.sigma() as f32;
+        let last_check = self.n / settings.scale_checkpoint >= MAX_SCALE_CHECKPOINTS;
+        if sigma <= self.checkpoint || last_check {
+            self.checkpoint = -1.0;
+            ScaleCheck::Converged
+        } else {
+            self.checkpoint = sigma;
+            ScaleCheck::Climbing
+        }
+    }
+
+    fn learn(&mut self, settings: &RobustSettings, x: f64) {
         self.n = self.n.saturating_add(1);
         let distance = (x - self.location).abs();
         let spread_alpha = if self.n <= STARTUP_SAMPLES {
@@ -242,6 +303,55 @@ mod tests {
         }
         assert_eq!(b.sigma(), 0.0);
         assert_eq!(b.location(), 3.0);
+    }
+
+    /// The checks one run of `value` reports, with the sample count at each.
+    fn checks(
+        len: usize,
+        value: impl Fn(usize) -> f64,
+    ) -> (RobustBaseline, Vec<(u32, ScaleCheck)>) {
+        let mut b = RobustBaseline::new();
+        let mut found = Vec::new();
+        for i in 0..len {
+            let check = b.update(&settings(), value(i));
+            if check != ScaleCheck::Unchanged {
+                found.push((b.samples(), check));
+            }
+        }
+        (b, found)
+    }
+
+    #[test]
+    fn a_scale_that_starts_too_small_is_climbing_until_it_converges() {
+        // Calm for 20 samples, then noise 100 times larger: the clipped scale needs several
+        // half-lives (120 samples) to get there.
+        let (b, found) = checks(3_000, |i| if i < 20 { 0.01 } else { 1.0 } * noisy(i));
+        assert_eq!(found[0], (120, ScaleCheck::Climbing), "{found:?}");
+        assert_eq!(found[1], (240, ScaleCheck::Climbing), "{found:?}");
+        let (last, climbing) = found.split_last().unwrap();
+        assert_eq!(last.1, ScaleCheck::Converged, "{found:?}");
+        assert!(climbing.iter().all(|c| c.1 == ScaleCheck::Climbing));
+        assert!(b.scale_converged());
+        // Converged where σ is near its level (wiggle is uniform on [-1, 1): σ ≈ 0.58).
+        assert!(b.sigma() > 0.4, "σ {}", b.sigma());
+    }
+
+    #[test]
+    fn a_steady_scale_converges() {
+        let (b, found) = checks(3_000, |i| 10.0 + noisy(i));
+        assert_eq!(found.last().unwrap().1, ScaleCheck::Converged, "{found:?}");
+        assert!(b.scale_converged());
+        // A constant series has nothing to climb to: converged at the first check.
+        let (_, found) = checks(500, |_| 3.0);
+        assert_eq!(found, [(120, ScaleCheck::Converged)]);
+    }
+
+    #[test]
+    fn a_scale_that_keeps_growing_counts_as_converged_after_six_half_lives() {
+        let (b, found) = checks(2_000, |i| noisy(i) * 1.01f64.powi(i as i32));
+        assert_eq!(found.len(), MAX_SCALE_CHECKPOINTS as usize, "{found:?}");
+        assert_eq!(found.last().unwrap(), &(720, ScaleCheck::Converged));
+        assert!(b.scale_converged());
     }
 
     #[test]

@@ -284,6 +284,26 @@ fn cases() {
 }
 
 #[test]
+fn band_comes_back_to_the_noise_after_a_calm_start() {
+    // A short series whose first 20 samples are calm: the robust σ starts 100 times too small
+    // and takes hundreds of samples to climb, and every |z| meanwhile is huge. The spike tail
+    // must not keep what it learnt from them: once σ is there, the band is a few σ wide.
+    let sigma = 1.0 / 3f64.sqrt(); // wiggle is uniform on [-1, 1)
+    let (detector, scores) = run(
+        MINUTE,
+        (0..1_500).map(|i| 10.0 + if i < 20 { 0.01 } else { 1.0 } * wiggle(i)),
+    );
+    assert!(detector.robust.scale_converged());
+    let mut widths: Vec<f64> = scores[1_000..]
+        .iter()
+        .map(|s| (s.upper - s.lower) / 2.0 / sigma)
+        .collect();
+    widths.sort_by(f64::total_cmp);
+    let median = widths[widths.len() / 2];
+    assert!(median < 10.0, "band half-width {median} σ");
+}
+
+#[test]
 fn out_of_order_samples_are_skipped_and_not_learned() {
     let mut d = Ensemble::default();
     d.update(Sample::new(1_000, 1.0));
