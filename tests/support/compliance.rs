@@ -1,5 +1,5 @@
 //! Remote-write request bodies built the way the receiver compliance suite
-//! (`prometheus/compliance/remotewrite/receiver`) builds them, for `tests/serve_compliance.rs`.
+//! (`prometheus/compliance/remotewrite/receiver`) builds them, for `tests/serve_compliance/`.
 //!
 //! A Rust rewrite of the suite's request generator (`generateRequest`, `histogram` and
 //! `generateRW1Request` in `helpers_test.go` and `rw1_compat_test.go`), not a copy:
