@@ -64,8 +64,9 @@ impl Change {
     }
 }
 
-/// Slots in one chunk of a [`ViewTable`]: 256 views, about 37 KiB.
-const CHUNK: usize = 256;
+/// Slots in one chunk of a [`ViewTable`]: 64 views, under 10 KiB, so that a shard of a few
+/// series does not hold a large, mostly empty chunk.
+const CHUNK: usize = 64;
 
 /// The views of one shard, by slot.
 ///
