@@ -38,6 +38,14 @@ pub struct SeriesView {
     pub interval_start_ms: Option<i64>,
 }
 
+impl SeriesView {
+    /// The series went stale: the view keeps its last score, with no interval open.
+    fn mark_stale(&mut self) {
+        self.stale = true;
+        self.interval_start_ms = None;
+    }
+}
+
 /// A change to one slot of the table.
 #[derive(Debug, Clone)]
 pub(crate) enum Change {
@@ -54,8 +62,7 @@ impl Change {
     pub(crate) fn then(self, later: Change) -> Change {
         match (self, later) {
             (Change::Set(mut view), Change::Stale) => {
-                view.stale = true;
-                view.interval_start_ms = None;
+                view.mark_stale();
                 Change::Set(view)
             }
             (Change::Remove, Change::Stale) => Change::Remove,
@@ -77,16 +84,24 @@ const CHUNK: usize = 64;
 /// gone (after a mass expiry) is freed.
 #[derive(Debug, Default)]
 pub(crate) struct ViewTable {
-    chunks: Vec<Option<Box<[Option<SeriesView>]>>>,
-    /// The views in each chunk.
-    live: Vec<u32>,
+    chunks: Vec<Option<Chunk>>,
+    /// The chunks allocated (the `Some`s in `chunks`), for [`ViewTable::heap_bytes`] at every
+    /// publish without a walk over the table.
+    allocated: usize,
+}
+
+/// `CHUNK` slots of views and how many of them hold one.
+#[derive(Debug)]
+struct Chunk {
+    views: Box<[Option<SeriesView>]>,
+    live: u32,
 }
 
 impl ViewTable {
     /// The view of `slot`, if it has one.
     #[cfg(test)]
     fn get(&self, slot: usize) -> Option<&SeriesView> {
-        self.chunks.get(slot / CHUNK)?.as_ref()?[slot % CHUNK].as_ref()
+        self.chunks.get(slot / CHUNK)?.as_ref()?.views[slot % CHUNK].as_ref()
     }
 
     /// The views in slot order, each with its slot, from slot `from` on.
@@ -98,6 +113,7 @@ impl ViewTable {
             .filter_map(|(c, chunk)| Some((c, chunk.as_ref()?)))
             .flat_map(|(c, chunk)| {
                 chunk
+                    .views
                     .iter()
                     .enumerate()
                     .filter_map(move |(i, view)| Some((c * CHUNK + i, view.as_ref()?)))
@@ -110,39 +126,34 @@ impl ViewTable {
         self.iter_from(0).map(|(_, view)| view)
     }
 
-    /// Bytes held on the heap: the chunks in use and the lists of them.
+    /// Bytes held on the heap: the chunks in use and the list of them.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let chunks = self.chunks.iter().flatten().count();
-        chunks * CHUNK * size_of::<Option<SeriesView>>()
-            + self.chunks.capacity() * size_of::<Option<Box<[Option<SeriesView>]>>>()
-            + self.live.capacity() * size_of::<u32>()
-    }
-
-    /// The slot's place, its chunk allocated if it was not.
-    fn slot_mut(&mut self, slot: usize) -> (&mut Option<SeriesView>, &mut u32) {
-        let c = slot / CHUNK;
-        if self.chunks.len() <= c {
-            self.chunks.resize_with(c + 1, || None);
-            self.live.resize(c + 1, 0);
-        }
-        let chunk = self.chunks[c].get_or_insert_with(|| (0..CHUNK).map(|_| None).collect());
-        (&mut chunk[slot % CHUNK], &mut self.live[c])
+        self.allocated * CHUNK * size_of::<Option<SeriesView>>()
+            + self.chunks.capacity() * size_of::<Option<Chunk>>()
     }
 
     fn set(&mut self, slot: usize, view: SeriesView) {
-        let (place, live) = self.slot_mut(slot);
+        let c = slot / CHUNK;
+        if self.chunks.len() <= c {
+            self.chunks.resize_with(c + 1, || None);
+        }
+        let chunk = self.chunks[c].get_or_insert_with(|| {
+            self.allocated += 1;
+            Chunk {
+                views: (0..CHUNK).map(|_| None).collect(),
+                live: 0,
+            }
+        });
+        let place = &mut chunk.views[slot % CHUNK];
         if place.is_none() {
-            *live += 1;
+            chunk.live += 1;
         }
         *place = Some(view);
     }
 
     fn mark_stale(&mut self, slot: usize) {
-        if let Some(Some(chunk)) = self.chunks.get_mut(slot / CHUNK)
-            && let Some(view) = &mut chunk[slot % CHUNK]
-        {
-            view.stale = true;
-            view.interval_start_ms = None;
+        if let Some(view) = self.view_mut(slot) {
+            view.mark_stale();
         }
     }
 
@@ -151,12 +162,17 @@ impl ViewTable {
         let Some(Some(chunk)) = self.chunks.get_mut(c) else {
             return;
         };
-        if chunk[slot % CHUNK].take().is_some() {
-            self.live[c] -= 1;
-            if self.live[c] == 0 {
+        if chunk.views[slot % CHUNK].take().is_some() {
+            chunk.live -= 1;
+            if chunk.live == 0 {
                 self.chunks[c] = None;
+                self.allocated -= 1;
             }
         }
+    }
+
+    fn view_mut(&mut self, slot: usize) -> Option<&mut SeriesView> {
+        self.chunks.get_mut(slot / CHUNK)?.as_mut()?.views[slot % CHUNK].as_mut()
     }
 }
 
