@@ -12,6 +12,7 @@ mod alerts;
 mod output;
 mod pipeline;
 mod report;
+mod scores_file;
 mod summary;
 
 use std::io::IsTerminal;

@@ -1,9 +1,10 @@
 //! One pass over the query's result: a reader routes every series to one worker thread, each
-//! worker replays its series through their detectors, and a writer thread writes the scores.
+//! worker replays its series through their detectors and encodes its scores as Parquet row
+//! groups, and a writer thread appends the row groups to `scores.parquet`.
 //!
 //! ```text
-//! DataFusion stream ─> normalise ─> route by hash(series) ─┬─> worker 1 (SeriesReplay) ─┐
-//!                                                          └─> worker N (SeriesReplay) ─┴─> writer (scores.parquet)
+//! DataFusion stream ─> normalise ─> route by hash(series) ─┬─> worker 1 (SeriesReplay, encode) ─┐
+//!                                                          └─> worker N (SeriesReplay, encode) ─┴─> writer (scores.parquet)
 //! ```
 //!
 //! Channels are bounded, so memory is per-series state plus a few batches in flight, whatever
@@ -17,7 +18,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
 use anyhow::{Context, Result, anyhow};
-use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::array::{AsArray, UInt32Array};
 use arrow::compute::{take, take_record_batch};
 use arrow::datatypes::{Float64Type, Int64Type, SchemaRef};
 use futures::StreamExt;
@@ -25,18 +26,18 @@ use indicatif::ProgressBar;
 use omen_alert::CompiledAlerts;
 use omen_engine::{ReplayReport, SeriesReplay, Step};
 use omen_ingest::{MetricsTable, ReadOrder, SeriesBatch};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
-use parquet::schema::types::ColumnPath;
 
 use super::alerts::{Episode, WorkerAlerts};
 use super::output::{ScoreColumns, scores_schema};
+use super::scores_file::{self, EncodedRowGroup, RowGroupEncoder};
 use crate::cmd::series_keys::SeriesKeys;
 use crate::config::Config;
 
-/// Batches in flight per channel.
+/// Batches in flight per worker.
 const CHANNEL_DEPTH: usize = 4;
+
+/// Encoded row groups waiting for the file, per worker (each about 30 MB).
+const ROW_GROUPS_IN_FLIGHT: usize = 1;
 
 /// A sample that went back in time, which means the input must be read sorted.
 #[derive(Debug, Clone)]
@@ -78,13 +79,11 @@ pub(crate) async fn run(
     let workers = thread::available_parallelism().map_or(2, |n| n.get());
     let abort = Arc::new(AtomicBool::new(false));
 
-    let (to_writer, writer_inbox) = sync_channel::<RecordBatch>(CHANNEL_DEPTH * workers);
-    let writer = {
-        let schema = out_schema.clone();
-        thread::Builder::new()
-            .name("omen-writer".into())
-            .spawn(move || write_scores(scores, schema, writer_inbox))?
-    };
+    let (file_writer, row_groups) = scores_file::create(scores, &out_schema)?;
+    let (to_writer, writer_inbox) = sync_channel::<EncodedRowGroup>(ROW_GROUPS_IN_FLIGHT * workers);
+    let writer = thread::Builder::new()
+        .name("omen-writer".into())
+        .spawn(move || scores_file::append_row_groups(file_writer, writer_inbox))?;
     let mut inboxes = Vec::with_capacity(workers);
     let mut handles = Vec::with_capacity(workers);
     for n in 0..workers {
@@ -95,7 +94,11 @@ pub(crate) async fn run(
             keys: SeriesKeys::new(series_schema.clone())?,
             alerts: alerts.map(|rules| WorkerAlerts::new(rules.clone())),
             schema: out_schema.clone(),
-            output: to_writer.clone(),
+            output: RowGroupEncoder::new(
+                row_groups.clone(),
+                out_schema.clone(),
+                to_writer.clone(),
+            )?,
             abort: abort.clone(),
         };
         handles.push(
@@ -128,6 +131,9 @@ pub(crate) async fn run(
     let written = writer
         .join()
         .map_err(|_| anyhow!("the writer thread panicked"))?;
+    // A failed file fails the workers too (they cannot hand over their row groups): its own
+    // error is the one that says why.
+    let written = written?;
     if let Some(err) = failure {
         return Err(err);
     }
@@ -139,7 +145,7 @@ pub(crate) async fn run(
         reports,
         episodes,
         rows_read,
-        rows_written: written?,
+        rows_written: written,
         null_timestamps,
     })
 }
@@ -234,7 +240,7 @@ struct Worker {
     keys: SeriesKeys,
     alerts: Option<WorkerAlerts>,
     schema: SchemaRef,
-    output: SyncSender<RecordBatch>,
+    output: RowGroupEncoder,
     abort: Arc<AtomicBool>,
 }
 
@@ -282,36 +288,10 @@ impl Worker {
                 take_record_batch(&part.series, &UInt32Array::from(kept))?
             };
             let batch = out.into_batch(&self.schema, series.columns().to_vec())?;
-            if self.output.send(batch).is_err() {
-                // The writer failed; its join reports why.
-                break;
-            }
+            self.output.write(&batch)?;
         }
+        self.output.finish()?;
         let episodes = self.alerts.map(WorkerAlerts::finish).unwrap_or_default();
         Ok(WorkerEnd::Done(self.replay.finish(), episodes))
     }
-}
-
-/// Write every batch received to `file` as Parquet; returns the rows written.
-fn write_scores(file: File, schema: SchemaRef, inbox: Receiver<RecordBatch>) -> Result<u64> {
-    let mut props = WriterProperties::builder().set_compression(Compression::SNAPPY);
-    // Scores and bands are nearly all distinct floats: a dictionary only costs hashing every
-    // value (it was 15 % of the profile) before Parquet falls back to plain encoding anyway.
-    for column in ["timestamp", "value", "score", "expected", "lower", "upper"] {
-        props = props.set_column_dictionary_enabled(ColumnPath::from(column), false);
-    }
-    let mut writer = ArrowWriter::try_new(file, schema, Some(props.build()))
-        .context("cannot start writing scores.parquet")?;
-    let mut rows = 0;
-    for batch in inbox {
-        rows += batch.num_rows() as u64;
-        writer
-            .write(&batch)
-            .context("cannot write scores.parquet")?;
-    }
-    let file = writer
-        .into_inner()
-        .context("cannot finish scores.parquet")?;
-    file.sync_all().context("cannot write scores.parquet")?;
-    Ok(rows)
 }
