@@ -9,9 +9,11 @@
 //! the end.
 
 mod alerts;
+mod direct_file;
 mod output;
 mod pipeline;
 mod report;
+mod routing;
 mod scores_file;
 mod summary;
 
@@ -27,6 +29,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use tempfile::NamedTempFile;
 
+use self::direct_file::DirectFile;
 use self::output::{anomalies_batch, anomalies_schema};
 use self::pipeline::Pass;
 use self::summary::Summary;
@@ -100,9 +103,8 @@ async fn analyze(args: &AnalyzeArgs, config: &Config) -> Result<()> {
     let mut order = ReadOrder::AsStored;
     let (scores_tmp, pass) = loop {
         let scores_tmp = temporary_for(&scores_path)?;
-        let file = scores_tmp
-            .reopen()
-            .context("cannot open the temporary scores file")?;
+        let file =
+            DirectFile::open(scores_tmp.path()).context("cannot open the temporary scores file")?;
         let progress = progress_bar(&table);
         let pass = pipeline::run(&table, order, config, rules.as_ref(), file, &progress).await?;
         progress.finish_and_clear();

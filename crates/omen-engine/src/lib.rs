@@ -9,5 +9,5 @@ mod verdict;
 
 pub use error::{Error, Result};
 pub use interval::{AnomalyInterval, IntervalTracker};
-pub use replay::{ReplayReport, SeriesReplay, SeriesReport, Step, StepContext};
+pub use replay::{ReplayReport, SeriesId, SeriesReplay, SeriesReport, Step, StepContext};
 pub use verdict::{VerdictConfig, default_merge_gap, default_threshold};

@@ -76,6 +76,11 @@ struct SeriesState {
     report: SeriesReport,
 }
 
+/// One series of a [`SeriesReplay`], as [`SeriesReplay::series`] finds it: its place in
+/// [`ReplayReport::series`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesId(usize);
+
 /// Per-series detectors and verdicts, fed one sample at a time.
 #[derive(Debug)]
 pub struct SeriesReplay {
@@ -110,7 +115,21 @@ impl SeriesReplay {
 
     /// Score the next sample of the series `key`.
     pub fn step(&mut self, key: &[u8], timestamp_ms: i64, value: f64) -> Step {
-        let at = self.locate(key);
+        let series = self.series(key);
+        self.step_series(series, timestamp_ms, value)
+    }
+
+    /// The series `key`, created on first sight. A caller with many samples of one series in
+    /// a row finds it once and feeds them to [`step_series`](Self::step_series), which saves
+    /// comparing the key at every sample.
+    pub fn series(&mut self, key: &[u8]) -> SeriesId {
+        SeriesId(self.locate(key))
+    }
+
+    /// Score the next sample of `series`: the same as [`step`](Self::step) with its key.
+    pub fn step_series(&mut self, series: SeriesId, timestamp_ms: i64, value: f64) -> Step {
+        let at = series.0;
+        self.previous = Some(at);
         let state = &mut self.states[at];
         match state.last_ms {
             Some(last) if timestamp_ms == last => {

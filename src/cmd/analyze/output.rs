@@ -8,6 +8,7 @@ use arrow::array::{
     UInt64Array,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use omen_core::Score;
 use omen_engine::AnomalyInterval;
 
 use crate::cmd::series_keys::SeriesKeys;
@@ -110,6 +111,17 @@ impl ScoreColumns {
             upper: Vec::with_capacity(n),
             anomaly: Vec::with_capacity(n),
         }
+    }
+
+    /// Add one scored row.
+    pub(crate) fn push(&mut self, timestamp_ms: i64, value: f64, score: &Score, anomaly: bool) {
+        self.timestamp_ms.push(timestamp_ms);
+        self.value.push(value);
+        self.score.push(score.score);
+        self.expected.push(score.expected);
+        self.lower.push(score.lower);
+        self.upper.push(score.upper);
+        self.anomaly.push(anomaly);
     }
 
     /// The output batch: `series` (already filtered to the kept rows) and these columns.

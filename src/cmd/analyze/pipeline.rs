@@ -3,32 +3,33 @@
 //! groups, and a writer thread appends the row groups to `scores.parquet`.
 //!
 //! ```text
-//! DataFusion stream ─> normalise ─> route by hash(series) ─┬─> worker 1 (SeriesReplay, encode) ─┐
-//!                                                          └─> worker N (SeriesReplay, encode) ─┴─> writer (scores.parquet)
+//! DataFusion stream ─> normalise ─> route runs by hash(series) ─┬─> worker 1 (SeriesReplay, encode) ─┐
+//!                                                               └─> worker N (SeriesReplay, encode) ─┴─> writer (scores.parquet)
 //! ```
 //!
 //! Channels are bounded, so memory is per-series state plus a few batches in flight, whatever
 //! the size of the input. A series always goes to the same worker, so its samples are scored in
 //! the order they were read, and no state is shared between threads.
 
-use std::fs::File;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
-use anyhow::{Context, Result, anyhow};
-use arrow::array::{AsArray, UInt32Array};
-use arrow::compute::{take, take_record_batch};
-use arrow::datatypes::{Float64Type, Int64Type, SchemaRef};
+use anyhow::{Result, anyhow};
+use arrow::array::UInt32Array;
+use arrow::compute::take_record_batch;
+use arrow::datatypes::SchemaRef;
 use futures::StreamExt;
 use indicatif::ProgressBar;
 use omen_alert::CompiledAlerts;
 use omen_engine::{ReplayReport, SeriesReplay, Step};
-use omen_ingest::{MetricsTable, ReadOrder, SeriesBatch};
+use omen_ingest::{MetricsTable, ReadOrder};
 
 use super::alerts::{Episode, WorkerAlerts};
+use super::direct_file::DirectFile;
 use super::output::{ScoreColumns, scores_schema};
+use super::routing::{Routed, Router};
 use super::scores_file::{self, EncodedRowGroup, RowGroupEncoder};
 use crate::cmd::series_keys::SeriesKeys;
 use crate::config::Config;
@@ -70,7 +71,7 @@ pub(crate) async fn run(
     order: ReadOrder,
     config: &Config,
     alerts: Option<&Arc<CompiledAlerts>>,
-    scores: File,
+    scores: DirectFile,
     progress: &ProgressBar,
 ) -> Result<Pass> {
     let layout = table.layout();
@@ -87,7 +88,7 @@ pub(crate) async fn run(
     let mut inboxes = Vec::with_capacity(workers);
     let mut handles = Vec::with_capacity(workers);
     for n in 0..workers {
-        let (tx, rx) = sync_channel::<SeriesBatch>(CHANNEL_DEPTH);
+        let (tx, rx) = sync_channel::<Routed>(CHANNEL_DEPTH);
         inboxes.push(tx);
         let worker = Worker {
             replay: SeriesReplay::new(config.detector.clone(), config.verdict.clone())?,
@@ -155,14 +156,13 @@ pub(crate) async fn run(
 async fn read_and_route(
     table: &MetricsTable,
     order: ReadOrder,
-    inboxes: &[SyncSender<SeriesBatch>],
+    inboxes: &[SyncSender<Routed>],
     abort: &AtomicBool,
     progress: &ProgressBar,
 ) -> Result<(u64, u64)> {
     let layout = table.layout();
     let mut stream = table.stream(order).await?;
-    let hasher = foldhash::fast::FixedState::with_seed(0x0e11);
-    let mut hashes = Vec::new();
+    let mut router = Router::new(inboxes.len());
     let (mut rows, mut null_timestamps) = (0u64, 0u64);
     while let Some(batch) = stream.next().await {
         if abort.load(Ordering::Relaxed) {
@@ -183,31 +183,8 @@ async fn read_and_route(
         let (parts, nulls) = layout.normalise(&batch)?;
         null_timestamps += nulls;
         for part in parts {
-            if inboxes.len() == 1 || part.series.num_columns() == 0 {
-                // One worker, or one series: no routing to do.
-                if inboxes[0].send(part).is_err() {
-                    return Ok((rows, null_timestamps));
-                }
-                continue;
-            }
-            hashes.clear();
-            hashes.resize(part.timestamp_ms.len(), 0);
-            datafusion::common::hash_utils::create_hashes_with_hasher(
-                part.series.columns(),
-                &hasher,
-                &mut hashes,
-            )
-            .context("cannot hash the series columns")?;
-            let mut picks: Vec<Vec<u32>> = vec![Vec::new(); inboxes.len()];
-            for (row, h) in hashes.iter().enumerate() {
-                picks[(*h % inboxes.len() as u64) as usize].push(row as u32);
-            }
-            for (inbox, pick) in inboxes.iter().zip(picks) {
-                if pick.is_empty() {
-                    continue;
-                }
-                let sub = select_rows(&part, &UInt32Array::from(pick))?;
-                if inbox.send(sub).is_err() {
+            for (worker, routed) in router.route(part)? {
+                if inboxes[worker].send(routed).is_err() {
                     // The worker stopped (out of order or failed); its join says why.
                     return Ok((rows, null_timestamps));
                 }
@@ -216,18 +193,6 @@ async fn read_and_route(
         progress.inc(batch.num_rows() as u64);
     }
     Ok((rows, null_timestamps))
-}
-
-fn select_rows(part: &SeriesBatch, rows: &UInt32Array) -> Result<SeriesBatch> {
-    Ok(SeriesBatch {
-        series: take_record_batch(&part.series, rows)?,
-        timestamp_ms: take(&part.timestamp_ms, rows, None)?
-            .as_primitive::<Int64Type>()
-            .clone(),
-        value: take(&part.value, rows, None)?
-            .as_primitive::<Float64Type>()
-            .clone(),
-    })
 }
 
 enum WorkerEnd {
@@ -245,47 +210,51 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(mut self, inbox: Receiver<SeriesBatch>) -> Result<WorkerEnd> {
-        for part in inbox {
+    fn run(mut self, inbox: Receiver<Routed>) -> Result<WorkerEnd> {
+        for routed in inbox {
+            let heads = routed.run_heads()?;
+            let Routed { part, runs } = routed;
             let n = part.timestamp_ms.len();
-            let rows = self.keys.encode(part.series.columns())?;
+            let keys = self.keys.encode(heads.columns())?;
             let mut out = ScoreColumns::with_capacity(n);
-            let mut kept: Vec<u32> = Vec::new();
+            // The rows scored, once a row was not (a duplicate timestamp); until then, all.
+            let mut kept: Option<Vec<u32>> = None;
             let ts = part.timestamp_ms.values();
             let values = part.value.values();
-            for i in 0..n {
-                let key = rows.as_ref().map_or(&[][..], |r| r.row(i).data());
-                match self.replay.step(key, ts[i], values[i]) {
-                    Step::Scored { score, anomaly } => {
-                        kept.push(i as u32);
-                        out.timestamp_ms.push(ts[i]);
-                        out.value.push(values[i]);
-                        out.score.push(score.score);
-                        out.expected.push(score.expected);
-                        out.lower.push(score.lower);
-                        out.upper.push(score.upper);
-                        out.anomaly.push(anomaly);
-                        if let Some(alerts) = &mut self.alerts
-                            && let Some(context) = self.replay.last_context()
-                        {
-                            alerts.observe(&self.keys, key, context, ts[i], values[i], &score)?;
+            for (r, run) in runs.iter().enumerate() {
+                let key = keys.as_ref().map_or(&[][..], |k| k.row(r).data());
+                let series = self.replay.series(key);
+                for i in run.clone() {
+                    match self.replay.step_series(series, ts[i], values[i]) {
+                        Step::Scored { score, anomaly } => {
+                            if let Some(kept) = &mut kept {
+                                kept.push(i as u32);
+                            }
+                            out.push(ts[i], values[i], &score, anomaly);
+                            if let Some(alerts) = &mut self.alerts
+                                && let Some(context) = self.replay.last_context()
+                            {
+                                alerts
+                                    .observe(&self.keys, key, context, ts[i], values[i], &score)?;
+                            }
                         }
-                    }
-                    Step::Duplicate => {}
-                    Step::OutOfOrder { last_ms } => {
-                        self.abort.store(true, Ordering::Relaxed);
-                        return Ok(WorkerEnd::OutOfOrder(OutOfOrder {
-                            key: key.into(),
-                            timestamp_ms: ts[i],
-                            last_ms,
-                        }));
+                        Step::Duplicate => {
+                            kept.get_or_insert_with(|| (0..i as u32).collect());
+                        }
+                        Step::OutOfOrder { last_ms } => {
+                            self.abort.store(true, Ordering::Relaxed);
+                            return Ok(WorkerEnd::OutOfOrder(OutOfOrder {
+                                key: key.into(),
+                                timestamp_ms: ts[i],
+                                last_ms,
+                            }));
+                        }
                     }
                 }
             }
-            let series = if kept.len() == n {
-                part.series
-            } else {
-                take_record_batch(&part.series, &UInt32Array::from(kept))?
+            let series = match kept {
+                None => part.series,
+                Some(kept) => take_record_batch(&part.series, &UInt32Array::from(kept))?,
             };
             let batch = out.into_batch(&self.schema, series.columns().to_vec())?;
             self.output.write(&batch)?;

@@ -9,7 +9,6 @@
 //! A row group therefore holds the series of one worker only, which changes nothing for a
 //! reader: rows were never in a defined order across series.
 
-use std::fs::File;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender};
 
@@ -24,6 +23,8 @@ use parquet::basic::{Compression, Encoding};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
+
+use super::direct_file::DirectFile;
 
 /// Rows per row group (Parquet's usual million): a worker holds one encoded row group, about
 /// 30 MB, before handing it over.
@@ -63,9 +64,12 @@ fn writer_properties() -> WriterProperties {
 /// Start `scores.parquet` in `file`: the file writer, for [`append_row_groups`], and the
 /// factory every worker's [`RowGroupEncoder`] makes its column writers with.
 pub(crate) fn create(
-    file: File,
+    file: DirectFile,
     schema: &SchemaRef,
-) -> Result<(SerializedFileWriter<File>, Arc<ArrowRowGroupWriterFactory>)> {
+) -> Result<(
+    SerializedFileWriter<DirectFile>,
+    Arc<ArrowRowGroupWriterFactory>,
+)> {
     // Through `ArrowWriter`, so that the Arrow schema (dictionary types, time zones) goes into
     // the file's metadata as it would with the high-level writer.
     let (writer, factory) = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))
@@ -77,7 +81,7 @@ pub(crate) fn create(
 /// Append every row group received to `writer`, then finish the file and flush it to disk.
 /// Returns the rows written.
 pub(crate) fn append_row_groups(
-    mut writer: SerializedFileWriter<File>,
+    mut writer: SerializedFileWriter<DirectFile>,
     inbox: Receiver<EncodedRowGroup>,
 ) -> Result<u64> {
     let mut rows = 0;
@@ -95,7 +99,9 @@ pub(crate) fn append_row_groups(
     }
     let file = writer
         .into_inner()
-        .context("cannot finish scores.parquet")?;
+        .context("cannot finish scores.parquet")?
+        .finish()
+        .context("cannot write scores.parquet")?;
     file.sync_all().context("cannot write scores.parquet")?;
     Ok(rows)
 }
