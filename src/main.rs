@@ -1,5 +1,6 @@
 //! The `omen` command: parse the arguments, run the subcommand, report an error and exit.
 
+mod allocator;
 mod atomic_write;
 mod cli;
 mod cmd;
@@ -9,11 +10,6 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// mimalloc rather than glibc's malloc: `omen serve` allocates and frees many small objects
-/// across threads (decoded labels, batches), where glibc spent a third of the CPU.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     // reqwest runs on rustls without a default crypto provider (no aws-lc C build): ring it is.

@@ -182,6 +182,31 @@ fn assert_same_scores(got: &Scored, want: &Scored) {
     }
 }
 
+/// The min and max of a text column over every row group of a Parquet file, from its footer.
+fn label_bounds(path: &Path, column: &str) -> (String, String) {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::statistics::Statistics;
+    let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+    let (mut min, mut max): (Option<String>, Option<String>) = (None, None);
+    for group in reader.metadata().row_groups() {
+        let chunk = group
+            .columns()
+            .iter()
+            .find(|c| c.column_path().string() == column)
+            .unwrap();
+        let Some(Statistics::ByteArray(stats)) = chunk.statistics() else {
+            panic!("no statistics for {column}");
+        };
+        let text = |v: Option<&parquet::data_type::ByteArray>| {
+            String::from_utf8(v.unwrap().data().to_vec()).unwrap()
+        };
+        let (lo, hi) = (text(stats.min_opt()), text(stats.max_opt()));
+        min = Some(min.map_or(lo.clone(), |m| m.min(lo)));
+        max = Some(max.map_or(hi.clone(), |m| m.max(hi)));
+    }
+    (min.unwrap(), max.unwrap())
+}
+
 fn analyze(dir: &TempDir, inputs: &[PathBuf], extra: &[&str]) -> (support::Run, PathBuf) {
     let out = dir.path().join("out");
     let mut args: Vec<String> = vec!["analyze".into(), "--input".into()];
@@ -200,6 +225,14 @@ fn analyze_gives_the_scores_of_the_detector_fed_sample_by_sample() {
     let (run, out) = analyze(&dir, &[input], &[]);
     assert!(run.success, "{}", run.stderr);
     assert_same_scores(&read_scores(&out), &reference_scores(&rows));
+    // The label columns' statistics (kept by omen, not by Parquet's writer) bound their values.
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let instances: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    for (column, values) in [("__name__", names), ("instance", instances)] {
+        let (min, max) = label_bounds(&out.join("scores.parquet"), column);
+        assert_eq!(min, *values.iter().min().unwrap(), "{column}");
+        assert_eq!(max, *values.iter().max().unwrap(), "{column}");
+    }
     assert!(
         run.stdout.contains("analysed 3 series, 8640 points"),
         "{}",

@@ -10,6 +10,7 @@
 
 mod alerts;
 mod direct_file;
+mod label_stats;
 mod output;
 mod pipeline;
 mod report;
@@ -40,6 +41,7 @@ use crate::config::Config;
 
 /// Run `omen analyze`.
 pub(crate) fn run(args: &AnalyzeArgs) -> Result<()> {
+    crate::allocator::keep_freed_memory();
     let config = Config::load(args.config.as_deref())?;
     let runtime = super::async_runtime()?;
     runtime.block_on(analyze(args, &config))

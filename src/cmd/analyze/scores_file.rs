@@ -20,11 +20,12 @@ use parquet::arrow::arrow_writer::{
     ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves,
 };
 use parquet::basic::{Compression, Encoding};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use super::direct_file::DirectFile;
+use super::label_stats::{self, LabelStats};
 
 /// Rows per row group (Parquet's usual million): a worker holds one encoded row group, about
 /// 30 MB, before handing it over.
@@ -37,9 +38,18 @@ pub(crate) struct EncodedRowGroup {
 }
 
 /// How the columns of `scores.parquet` are encoded.
-fn writer_properties() -> WriterProperties {
-    // Series columns: dictionaries (a handful of values each), compressed.
+fn writer_properties(schema: &SchemaRef) -> WriterProperties {
+    // Series columns: dictionaries (a handful of values each), compressed. The text ones get
+    // their statistics from `LabelStats`, far cheaper than Parquet's row by row.
     let mut props = WriterProperties::builder().set_compression(Compression::SNAPPY);
+    for field in schema.fields() {
+        if label_stats::is_text(field.data_type()) {
+            props = props.set_column_statistics_enabled(
+                ColumnPath::from(field.name().as_str()),
+                EnabledStatistics::None,
+            );
+        }
+    }
     // Timestamps of a series come at a steady step, so their deltas pack to a few bits; plain
     // and compressed they took 5.6 bytes a row.
     let timestamp = ColumnPath::from("timestamp");
@@ -72,9 +82,10 @@ pub(crate) fn create(
 )> {
     // Through `ArrowWriter`, so that the Arrow schema (dictionary types, time zones) goes into
     // the file's metadata as it would with the high-level writer.
-    let (writer, factory) = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))
-        .and_then(ArrowWriter::into_serialized_writer)
-        .context("cannot start writing scores.parquet")?;
+    let (writer, factory) =
+        ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(schema)))
+            .and_then(ArrowWriter::into_serialized_writer)
+            .context("cannot start writing scores.parquet")?;
     Ok((writer, Arc::new(factory)))
 }
 
@@ -112,6 +123,7 @@ pub(crate) struct RowGroupEncoder {
     schema: SchemaRef,
     writers: Vec<ArrowColumnWriter>,
     rows: usize,
+    label_stats: LabelStats,
     output: SyncSender<EncodedRowGroup>,
 }
 
@@ -122,11 +134,13 @@ impl RowGroupEncoder {
         output: SyncSender<EncodedRowGroup>,
     ) -> Result<Self> {
         let writers = new_writers(&factory)?;
+        let label_stats = LabelStats::new(&schema);
         Ok(Self {
             factory,
             schema,
             writers,
             rows: 0,
+            label_stats,
             output,
         })
     }
@@ -143,6 +157,7 @@ impl RowGroupEncoder {
                     .context("cannot encode scores")?;
             }
         }
+        self.label_stats.observe(batch.columns())?;
         self.rows += batch.num_rows();
         if self.rows >= ROW_GROUP_ROWS {
             return self.hand_over();
@@ -160,11 +175,12 @@ impl RowGroupEncoder {
 
     fn hand_over(&mut self) -> Result<()> {
         let writers = std::mem::replace(&mut self.writers, new_writers(&self.factory)?);
-        let chunks = writers
+        let mut chunks = writers
             .into_iter()
             .map(ArrowColumnWriter::close)
             .collect::<parquet::errors::Result<Vec<_>>>()
             .context("cannot encode scores")?;
+        self.label_stats.apply(&mut chunks)?;
         let group = EncodedRowGroup {
             chunks,
             rows: std::mem::take(&mut self.rows) as u64,
