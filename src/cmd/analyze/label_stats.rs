@@ -11,7 +11,7 @@
 use anyhow::{Context, Result};
 use arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Schema};
+use arrow::datatypes::{DataType, Int32Type, Schema};
 use parquet::arrow::arrow_writer::ArrowColumnChunk;
 use parquet::data_type::ByteArray;
 use parquet::file::statistics::{Statistics, ValueStatistics};
@@ -109,15 +109,28 @@ fn observe_column(bounds: &mut Bounds, column: &ArrayRef) -> Result<()> {
     if let Some(dictionary) = column.as_any_dictionary_opt() {
         // Compare a value only where the key changes: once per series, not per row.
         let values = strings(dictionary.values())?;
-        let keys = dictionary.normalized_keys();
         let nulls = column.logical_nulls();
         let mut previous = None;
-        for (row, key) in keys.into_iter().enumerate() {
+        let mut observe = |row: usize, key: usize| {
             if nulls.as_ref().is_some_and(|n| n.is_null(row)) || previous == Some(key) {
-                continue;
+                return;
             }
             previous = Some(key);
             bounds.observe(values.value(key));
+        };
+        // Int32 keys (what Parquet readers give) without copying them; any other key type
+        // through the normalised copy.
+        match column.as_dictionary_opt::<Int32Type>() {
+            Some(typed) => {
+                for (row, key) in typed.keys().values().iter().enumerate() {
+                    observe(row, *key as usize);
+                }
+            }
+            None => {
+                for (row, key) in dictionary.normalized_keys().into_iter().enumerate() {
+                    observe(row, key);
+                }
+            }
         }
         return Ok(());
     }
@@ -144,7 +157,7 @@ mod tests {
     use std::sync::Arc;
 
     use arrow::array::{DictionaryArray, Int32Array, StringViewArray};
-    use arrow::datatypes::{Field, Int32Type};
+    use arrow::datatypes::Field;
 
     use super::*;
 

@@ -10,7 +10,7 @@
 use std::ops::Range;
 
 use anyhow::{Context, Result};
-use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt32Array, make_array};
 use arrow::compute::{partition, take, take_record_batch};
 use arrow::datatypes::{Float64Type, Int64Type};
 use omen_ingest::SeriesBatch;
@@ -98,7 +98,18 @@ fn series_runs(series: &RecordBatch) -> Result<Vec<Range<usize>>> {
     if series.num_columns() == 0 {
         return Ok((rows > 0).then_some(0..rows).into_iter().collect());
     }
-    Ok(partition(series.columns())
+    // A dictionary column is compared by its keys: integers instead of strings. Equal values
+    // under two keys (a dictionary with repeats) only split a run in two, which costs the
+    // worker one more lookup and changes nothing else.
+    let comparable: Vec<ArrayRef> = series
+        .columns()
+        .iter()
+        .map(|column| match column.as_any_dictionary_opt() {
+            Some(dictionary) => make_array(dictionary.keys().to_data()),
+            None => column.clone(),
+        })
+        .collect();
+    Ok(partition(&comparable)
         .context("cannot compare the series columns")?
         .ranges())
 }
@@ -149,7 +160,7 @@ fn gather(part: &SeriesBatch, runs: &[Range<usize>]) -> Result<(SeriesBatch, Vec
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{Float64Array, Int64Array, StringArray};
+    use arrow::array::{Array, Float64Array, Int64Array, StringArray};
     use arrow::datatypes::{DataType, Field, Schema};
 
     use super::*;
@@ -216,6 +227,23 @@ mod tests {
         let first = worker_of(&mut router, &["x", "x", "x", "y"], "x");
         assert_eq!(worker_of(&mut router, &["y", "x", "z", "w"], "x"), first);
         assert_eq!(worker_of(&mut router, &["x"], "x"), first);
+    }
+
+    #[test]
+    fn dictionary_columns_split_where_the_keys_change() {
+        use arrow::array::{DictionaryArray, Int32Array};
+        use arrow::datatypes::Int32Type;
+        // Values 0 and 2 are both "a": rows 1 and 2 are the same series under two keys.
+        let values = StringArray::from(vec!["a", "b", "a"]);
+        let keys = Int32Array::from(vec![0, 0, 2, 1, 1, 1]);
+        let column = DictionaryArray::<Int32Type>::try_new(keys, Arc::new(values)).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "name",
+            column.data_type().clone(),
+            false,
+        )]));
+        let series = RecordBatch::try_new(schema, vec![Arc::new(column)]).unwrap();
+        assert_eq!(series_runs(&series).unwrap(), vec![0..2, 2..3, 3..6]);
     }
 
     #[test]
