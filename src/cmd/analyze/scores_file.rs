@@ -28,7 +28,7 @@ use super::direct_file::DirectFile;
 use super::label_stats::{self, LabelStats};
 
 /// Rows per row group (Parquet's usual million): a worker holds one encoded row group, about
-/// 30 MB, before handing it over.
+/// 40 MB, before handing it over.
 const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// One row group, encoded by a worker, to be appended to the file.
