@@ -54,7 +54,7 @@ impl DirectFile {
         })
     }
 
-    /// Whether writes go around the page cache (for tests and logs).
+    /// Whether writes go around the page cache (for the tests).
     #[cfg(test)]
     pub(crate) fn is_direct(&self) -> bool {
         self.direct

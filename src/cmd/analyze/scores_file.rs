@@ -160,7 +160,8 @@ impl RowGroupEncoder {
         self.label_stats.observe(batch.columns())?;
         self.rows += batch.num_rows();
         if self.rows >= ROW_GROUP_ROWS {
-            return self.hand_over();
+            let full = std::mem::replace(&mut self.writers, new_writers(&self.factory)?);
+            return self.hand_over(full);
         }
         Ok(())
     }
@@ -170,11 +171,12 @@ impl RowGroupEncoder {
         if self.rows == 0 {
             return Ok(());
         }
-        self.hand_over()
+        let last = std::mem::take(&mut self.writers);
+        self.hand_over(last)
     }
 
-    fn hand_over(&mut self) -> Result<()> {
-        let writers = std::mem::replace(&mut self.writers, new_writers(&self.factory)?);
+    /// Close `writers` (the row group of the last `self.rows` rows) and send it to the file.
+    fn hand_over(&mut self, writers: Vec<ArrowColumnWriter>) -> Result<()> {
         let mut chunks = writers
             .into_iter()
             .map(ArrowColumnWriter::close)
