@@ -10,8 +10,9 @@
 
 mod alerts;
 mod direct_file;
-mod label_stats;
+mod label_chunk;
 mod output;
+mod own_chunks;
 mod pipeline;
 mod report;
 mod routing;

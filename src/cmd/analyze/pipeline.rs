@@ -97,11 +97,7 @@ pub(crate) async fn run(
             keys: SeriesKeys::new(series_schema.clone())?,
             alerts: alerts.map(|rules| WorkerAlerts::new(rules.clone())),
             schema: out_schema.clone(),
-            output: RowGroupEncoder::new(
-                row_groups.clone(),
-                out_schema.clone(),
-                to_writer.clone(),
-            )?,
+            output: RowGroupEncoder::new(row_groups.clone(), to_writer.clone())?,
             abort: abort.clone(),
         };
         handles.push(

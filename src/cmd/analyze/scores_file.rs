@@ -1,10 +1,11 @@
 //! `scores.parquet`, encoded in parallel.
 //!
-//! Encoding is most of the cost of writing scores: interning the series' labels into the
-//! Parquet dictionaries, statistics, compression, and copying every page. One writer thread
-//! doing all of it for every worker was the bottleneck of `omen analyze` (38 % of the CPU time,
-//! on one core). So each worker encodes its own row groups with a [`RowGroupEncoder`], and the
-//! file's thread only appends finished row groups ([`append_row_groups`]).
+//! Encoding is most of the cost of writing scores. One writer thread doing all of it for every
+//! worker was the bottleneck of `omen analyze` (38 % of the CPU time, on one core). So each
+//! worker encodes its own row groups with a [`RowGroupEncoder`], and the file's thread only
+//! appends finished row groups ([`append_row_groups`]). The float columns and the text series
+//! columns are encoded by omen itself ([`own_chunks`](super::own_chunks)); the others
+//! (timestamps, the verdict, series columns of other types) by Arrow's writer.
 //!
 //! A row group therefore holds the series of one worker only, which changes nothing for a
 //! reader: rows were never in a defined order across series.
@@ -13,19 +14,20 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use anyhow::{Context, Result};
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::{Float64Type, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{
     ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves,
 };
 use parquet::basic::{Compression, Encoding};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::ColumnPath;
+use parquet::schema::types::{ColumnPath, SchemaDescPtr};
 
 use super::direct_file::DirectFile;
-use super::label_stats::{self, LabelStats};
+use super::label_chunk::LabelChunk;
+use super::own_chunks::{FloatChunk, OwnChunk};
 
 /// Rows per row group (Parquet's usual million): a worker holds one encoded row group, about
 /// 40 MB, before handing it over.
@@ -33,23 +35,21 @@ const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// One row group, encoded by a worker, to be appended to the file.
 pub(crate) struct EncodedRowGroup {
-    chunks: Vec<ArrowColumnChunk>,
+    /// In the order of the file's leaf columns.
+    chunks: Vec<EncodedChunk>,
     rows: u64,
 }
 
-/// How the columns of `scores.parquet` are encoded.
-fn writer_properties(schema: &SchemaRef) -> WriterProperties {
-    // Series columns: dictionaries (a handful of values each), compressed. The text ones get
-    // their statistics from `LabelStats`, far cheaper than Parquet's row by row.
+/// A column chunk encoded by Arrow's writer or by omen.
+enum EncodedChunk {
+    Arrow(ArrowColumnChunk),
+    Own(OwnChunk),
+}
+
+/// How Arrow's writer encodes the columns it is given (see [`FieldEncoder`]).
+fn writer_properties() -> WriterProperties {
+    // Series columns of other types than text: dictionaries, compressed.
     let mut props = WriterProperties::builder().set_compression(Compression::SNAPPY);
-    for field in schema.fields() {
-        if label_stats::is_text(field.data_type()) {
-            props = props.set_column_statistics_enabled(
-                ColumnPath::from(field.name().as_str()),
-                EnabledStatistics::None,
-            );
-        }
-    }
     // Timestamps of a series come at a steady step, so their deltas pack to a few bits; plain
     // and compressed they took 5.6 bytes a row.
     let timestamp = ColumnPath::from("timestamp");
@@ -57,17 +57,6 @@ fn writer_properties(schema: &SchemaRef) -> WriterProperties {
         .set_column_dictionary_enabled(timestamp.clone(), false)
         .set_column_encoding(timestamp.clone(), Encoding::DELTA_BINARY_PACKED)
         .set_column_compression(timestamp, Compression::UNCOMPRESSED);
-    // Values, bands and scores are nearly all distinct floats. A dictionary only costs hashing
-    // every value before Parquet falls back to plain encoding, and compression gains nothing on
-    // the bands (8.0 bytes a row either way) and little on the values. Snappy takes scores
-    // from 8 to 3.2 bytes a row, but since the file is written around the page cache, writing
-    // those bytes costs less than compressing them: 100 M points, paired runs, 13.9 -> 12.1 s
-    // and 12.1 -> 11.7 s, for a file 14 % larger.
-    for column in ["value", "score", "expected", "lower", "upper"] {
-        props = props
-            .set_column_dictionary_enabled(ColumnPath::from(column), false)
-            .set_column_compression(ColumnPath::from(column), Compression::UNCOMPRESSED);
-    }
     props.build()
 }
 
@@ -76,17 +65,26 @@ fn writer_properties(schema: &SchemaRef) -> WriterProperties {
 pub(crate) fn create(
     file: DirectFile,
     schema: &SchemaRef,
-) -> Result<(
-    SerializedFileWriter<DirectFile>,
-    Arc<ArrowRowGroupWriterFactory>,
-)> {
+) -> Result<(SerializedFileWriter<DirectFile>, Arc<ColumnPlan>)> {
     // Through `ArrowWriter`, so that the Arrow schema (dictionary types, time zones) goes into
     // the file's metadata as it would with the high-level writer.
-    let (writer, factory) =
-        ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(schema)))
-            .and_then(ArrowWriter::into_serialized_writer)
-            .context("cannot start writing scores.parquet")?;
-    Ok((writer, Arc::new(factory)))
+    let (writer, factory) = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))
+        .and_then(ArrowWriter::into_serialized_writer)
+        .context("cannot start writing scores.parquet")?;
+    let plan = ColumnPlan {
+        factory,
+        schema: schema.clone(),
+        parquet: Arc::new(writer.schema_descr().clone()),
+    };
+    Ok((writer, Arc::new(plan)))
+}
+
+/// What every worker's [`RowGroupEncoder`] needs to know of the file: its Arrow and Parquet
+/// schemas, and the factory of Arrow's column writers.
+pub(crate) struct ColumnPlan {
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    parquet: SchemaDescPtr,
 }
 
 /// Append every row group received to `writer`, then finish the file and flush it to disk.
@@ -101,9 +99,11 @@ pub(crate) fn append_row_groups(
             .next_row_group()
             .context("cannot write scores.parquet")?;
         for chunk in group.chunks {
-            chunk
-                .append_to_row_group(&mut row_group)
-                .context("cannot write scores.parquet")?;
+            match chunk {
+                EncodedChunk::Arrow(chunk) => chunk.append_to_row_group(&mut row_group),
+                EncodedChunk::Own(chunk) => row_group.append_column(&chunk.data, chunk.close),
+            }
+            .context("cannot write scores.parquet")?;
         }
         row_group.close().context("cannot write scores.parquet")?;
         rows += group.rows;
@@ -117,51 +117,99 @@ pub(crate) fn append_row_groups(
     Ok(rows)
 }
 
+/// How one field of the scores schema is encoded.
+enum FieldEncoder {
+    /// By Arrow's writer: one column writer per Parquet leaf of the field.
+    Arrow(Vec<ArrowColumnWriter>),
+    Label(LabelChunk),
+    Float(FloatChunk),
+}
+
 /// A worker's row group in the making.
 pub(crate) struct RowGroupEncoder {
-    factory: Arc<ArrowRowGroupWriterFactory>,
-    schema: SchemaRef,
-    writers: Vec<ArrowColumnWriter>,
+    plan: Arc<ColumnPlan>,
+    fields: Vec<FieldEncoder>,
     rows: usize,
-    label_stats: LabelStats,
+    /// Rows after which a row group is handed over: [`ROW_GROUP_ROWS`] but in tests.
+    group_rows: usize,
     output: SyncSender<EncodedRowGroup>,
 }
 
 impl RowGroupEncoder {
-    pub(crate) fn new(
-        factory: Arc<ArrowRowGroupWriterFactory>,
-        schema: SchemaRef,
+    pub(crate) fn new(plan: Arc<ColumnPlan>, output: SyncSender<EncodedRowGroup>) -> Result<Self> {
+        Self::with_group_rows(plan, output, ROW_GROUP_ROWS)
+    }
+
+    /// An encoder that hands a row group over once it holds `group_rows` rows.
+    fn with_group_rows(
+        plan: Arc<ColumnPlan>,
         output: SyncSender<EncodedRowGroup>,
+        group_rows: usize,
     ) -> Result<Self> {
-        let writers = new_writers(&factory)?;
-        let label_stats = LabelStats::new(&schema);
+        let mut arrow_writers = new_writers(&plan.factory)?.into_iter();
+        let parquet = &plan.parquet;
+        let mut fields = Vec::with_capacity(plan.schema.fields().len());
+        let mut leaf = 0;
+        for (at, field) in plan.schema.fields().iter().enumerate() {
+            let leaves: Vec<_> = (leaf..parquet.num_columns())
+                .take_while(|&i| parquet.get_column_root_idx(i) == at)
+                .collect();
+            leaf += leaves.len();
+            let writers: Vec<_> = arrow_writers.by_ref().take(leaves.len()).collect();
+            let single = match leaves[..] {
+                [only] => Some(parquet.column(only)),
+                _ => None,
+            };
+            fields.push(match single {
+                Some(descr) if LabelChunk::fits(field.data_type(), &descr) => {
+                    FieldEncoder::Label(LabelChunk::new(descr))
+                }
+                Some(descr) if FloatChunk::fits(&descr) => {
+                    FieldEncoder::Float(FloatChunk::new(descr, group_rows))
+                }
+                _ => FieldEncoder::Arrow(writers),
+            });
+        }
         Ok(Self {
-            factory,
-            schema,
-            writers,
+            plan,
+            fields,
             rows: 0,
-            label_stats,
+            group_rows,
             output,
         })
     }
 
     /// Encode `batch` (of the scores schema); hand the row group over once it is full.
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let mut writers = self.writers.iter_mut();
-        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
-            for leaf in compute_leaves(field, column).context("cannot encode scores")? {
-                writers
-                    .next()
-                    .context("scores.parquet has fewer columns than a batch")?
-                    .write(&leaf)
-                    .context("cannot encode scores")?;
+        let schema = &self.plan.schema;
+        for ((field, column), encoder) in schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .zip(&mut self.fields)
+        {
+            match encoder {
+                FieldEncoder::Arrow(writers) => {
+                    let mut writers = writers.iter_mut();
+                    for leaf in compute_leaves(field, column).context("cannot encode scores")? {
+                        writers
+                            .next()
+                            .context("scores.parquet has fewer columns than a batch")?
+                            .write(&leaf)
+                            .context("cannot encode scores")?;
+                    }
+                }
+                FieldEncoder::Label(chunk) => chunk.push(column)?,
+                FieldEncoder::Float(chunk) => {
+                    chunk.push(column.as_primitive_opt::<Float64Type>().with_context(|| {
+                        format!("the column `{}` is not Float64", field.name())
+                    })?)?
+                }
             }
         }
-        self.label_stats.observe(batch.columns())?;
         self.rows += batch.num_rows();
-        if self.rows >= ROW_GROUP_ROWS {
-            let full = std::mem::replace(&mut self.writers, new_writers(&self.factory)?);
-            return self.hand_over(full);
+        if self.rows >= self.group_rows {
+            return self.hand_over(true);
         }
         Ok(())
     }
@@ -171,18 +219,40 @@ impl RowGroupEncoder {
         if self.rows == 0 {
             return Ok(());
         }
-        let last = std::mem::take(&mut self.writers);
-        self.hand_over(last)
+        self.hand_over(false)
     }
 
-    /// Close `writers` (the row group of the last `self.rows` rows) and send it to the file.
-    fn hand_over(&mut self, writers: Vec<ArrowColumnWriter>) -> Result<()> {
-        let mut chunks = writers
-            .into_iter()
-            .map(ArrowColumnWriter::close)
-            .collect::<parquet::errors::Result<Vec<_>>>()
-            .context("cannot encode scores")?;
-        self.label_stats.apply(&mut chunks)?;
+    /// Close the row group of the last `self.rows` rows and send it to the file; with `more`,
+    /// start the next one.
+    fn hand_over(&mut self, more: bool) -> Result<()> {
+        let mut fresh = if more {
+            new_writers(&self.plan.factory)?
+        } else {
+            Vec::new()
+        }
+        .into_iter();
+        let mut chunks = Vec::new();
+        for encoder in &mut self.fields {
+            match encoder {
+                FieldEncoder::Arrow(writers) => {
+                    let next = fresh.by_ref().take(writers.len()).collect();
+                    for writer in std::mem::replace(writers, next) {
+                        chunks.push(EncodedChunk::Arrow(
+                            writer.close().context("cannot encode scores")?,
+                        ));
+                    }
+                }
+                // One leaf each; the factory's writer for it is not used.
+                FieldEncoder::Label(chunk) => {
+                    fresh.next();
+                    chunks.push(EncodedChunk::Own(chunk.take()?));
+                }
+                FieldEncoder::Float(chunk) => {
+                    fresh.next();
+                    chunks.push(EncodedChunk::Own(chunk.take()?));
+                }
+            }
+        }
         let group = EncodedRowGroup {
             chunks,
             rows: std::mem::take(&mut self.rows) as u64,
@@ -199,4 +269,203 @@ fn new_writers(factory: &ArrowRowGroupWriterFactory) -> Result<Vec<ArrowColumnWr
     factory
         .create_column_writers(0)
         .context("cannot start a row group of scores.parquet")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::sync_channel;
+
+    use arrow::array::{
+        ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int64Array, LargeStringArray,
+        StringArray, StringViewArray, TimestampMillisecondArray,
+    };
+    use arrow::compute::{cast, concat_batches};
+    use arrow::datatypes::{DataType, Field, Int32Type, Schema};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::file::statistics::Statistics;
+
+    use super::*;
+    use crate::cmd::analyze::output::scores_schema;
+
+    /// Write `batches` through `RowGroupEncoder`s (row groups of `group_rows`), as the workers
+    /// do, and read the file back: the batches read and the file's row groups' statistics.
+    fn round_trip(
+        series: Schema,
+        batches: &[RecordBatch],
+        group_rows: usize,
+    ) -> (RecordBatch, Vec<Vec<Option<Statistics>>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scores.parquet");
+        std::fs::File::create(&path).unwrap();
+        let schema = scores_schema(&series);
+        let (writer, plan) = create(DirectFile::open(&path).unwrap(), &schema).unwrap();
+        let (to_file, inbox) = sync_channel(8);
+        let mut encoder = RowGroupEncoder::with_group_rows(plan, to_file, group_rows).unwrap();
+        let file = std::thread::spawn(move || append_row_groups(writer, inbox));
+        for batch in batches {
+            encoder.write(batch).unwrap();
+        }
+        encoder.finish().unwrap();
+        let rows = file.join().unwrap().unwrap();
+        assert_eq!(
+            rows,
+            batches.iter().map(|b| b.num_rows() as u64).sum::<u64>()
+        );
+
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+        let stats = builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| {
+                g.columns()
+                    .iter()
+                    .map(|c| c.statistics().cloned())
+                    .collect()
+            })
+            .collect();
+        let read: Vec<_> = builder.build().unwrap().map(Result::unwrap).collect();
+        assert_eq!(read[0].schema(), schema, "the Arrow schema is kept");
+        (concat_batches(&schema, &read).unwrap(), stats)
+    }
+
+    /// A scores batch of `series` columns: the score columns derived from the row number.
+    fn scores_batch(series: &Schema, columns: Vec<ArrayRef>, first: i64) -> RecordBatch {
+        let n = columns[0].len() as i64;
+        let rows = first..first + n;
+        let float = |f: fn(i64) -> f64| -> ArrayRef {
+            Arc::new(Float64Array::from_iter_values(rows.clone().map(f)))
+        };
+        let mut all = columns;
+        all.extend([
+            Arc::new(
+                TimestampMillisecondArray::from_iter_values(rows.clone().map(|r| r * 60_000))
+                    .with_timezone("UTC"),
+            ) as ArrayRef,
+            float(|r| r as f64 * 0.5 - 3.0),
+            float(|r| (r % 10) as f64 / 10.0),
+            // The first sample of a series has no band: NaN, which statistics must skip.
+            float(|r| if r % 7 == 0 { f64::NAN } else { r as f64 }),
+            float(|r| if r % 7 == 0 { f64::NAN } else { -(r as f64) }),
+            float(|r| if r % 7 == 0 { f64::NAN } else { 0.0 }),
+            Arc::new(BooleanArray::from_iter(rows.map(|r| Some(r % 5 == 0)))),
+        ]);
+        RecordBatch::try_new(scores_schema(series), all).unwrap()
+    }
+
+    fn min_max(stats: &Option<Statistics>) -> (Option<Vec<u8>>, Option<Vec<u8>>, Option<u64>) {
+        let s = stats.as_ref().expect("statistics");
+        (
+            s.min_bytes_opt().map(<[u8]>::to_vec),
+            s.max_bytes_opt().map(<[u8]>::to_vec),
+            s.null_count_opt(),
+        )
+    }
+
+    #[test]
+    fn every_column_reads_back_as_written_across_row_groups() {
+        let series = Schema::new(vec![
+            Field::new("job", DataType::Utf8, true),
+            Field::new(
+                "instance",
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                false,
+            ),
+            Field::new("shard", DataType::Int64, true),
+        ]);
+        // Runs that cross batches and row groups, nulls in runs, and two dictionary keys of
+        // the same value (one run in the file).
+        let job = |v: &[Option<&str>]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
+        let instance = |keys: &[i32], values: &[&str]| {
+            Arc::new(DictionaryArray::<Int32Type>::new(
+                keys.to_vec().into(),
+                Arc::new(StringArray::from(values.to_vec())),
+            )) as ArrayRef
+        };
+        let shard = |v: &[Option<i64>]| Arc::new(Int64Array::from(v.to_vec())) as ArrayRef;
+        let batches = [
+            scores_batch(
+                &series,
+                vec![
+                    job(&[
+                        Some("api"),
+                        Some("api"),
+                        None,
+                        None,
+                        Some("db"),
+                        Some("api"),
+                    ]),
+                    instance(&[0, 0, 1, 2, 2, 0], &["b:1", "a:1", "b:1"]),
+                    shard(&[Some(1), Some(1), None, Some(2), Some(2), Some(2)]),
+                ],
+                0,
+            ),
+            scores_batch(
+                &series,
+                vec![
+                    job(&[Some("api"), None, Some("z"), Some("z")]),
+                    instance(&[1, 1, 0, 1], &["c:9", "a:1"]),
+                    shard(&[Some(3), None, None, Some(3)]),
+                ],
+                6,
+            ),
+        ];
+        let (read, stats) = round_trip(series.clone(), &batches, 4);
+        let want = concat_batches(&batches[0].schema(), &batches).unwrap();
+        for (at, field) in want.schema().fields().iter().enumerate() {
+            // Compared as text so that a dictionary's layout does not matter.
+            let text = |c: &ArrayRef| cast(c, &DataType::Utf8).unwrap().to_data();
+            assert_eq!(
+                text(read.column(at)),
+                text(want.column(at)),
+                "column {}",
+                field.name()
+            );
+        }
+        // Row groups of 6 and 4 rows (a batch at a time, handed over once 4 are reached).
+        assert_eq!(stats.len(), 2);
+        let (job, instance, value, upper) = (0, 1, 4, 8);
+        let b = |s: &str| Some(s.as_bytes().to_vec());
+        assert_eq!(min_max(&stats[0][job]), (b("api"), b("db"), Some(2)));
+        assert_eq!(min_max(&stats[1][job]), (b("api"), b("z"), Some(1)));
+        assert_eq!(min_max(&stats[0][instance]), (b("a:1"), b("b:1"), Some(0)));
+        assert_eq!(min_max(&stats[1][instance]), (b("a:1"), b("c:9"), Some(0)));
+        let doubles = |s: &Option<Statistics>| match s {
+            Some(Statistics::Double(d)) => (d.min_opt().copied(), d.max_opt().copied()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(doubles(&stats[0][value]), (Some(-3.0), Some(-0.5)));
+        assert_eq!(doubles(&stats[1][value]), (Some(0.0), Some(1.5)));
+        // The band of 0.0 (and NaN) rows: NaN skipped, the zero bound signed as the format asks.
+        let (lo, hi) = doubles(&stats[0][upper]);
+        assert!(
+            lo.unwrap() == 0.0 && lo.unwrap().is_sign_negative(),
+            "{lo:?}"
+        );
+        assert!(
+            hi.unwrap() == 0.0 && hi.unwrap().is_sign_positive(),
+            "{hi:?}"
+        );
+    }
+
+    #[test]
+    fn a_row_group_of_null_labels_and_other_text_types_read_back() {
+        let series = Schema::new(vec![
+            Field::new("job", DataType::Utf8View, true),
+            Field::new("region", DataType::LargeUtf8, false),
+        ]);
+        let batch = scores_batch(
+            &series,
+            vec![
+                Arc::new(StringViewArray::from(vec![None::<&str>, None, None])),
+                Arc::new(LargeStringArray::from(vec!["eu", "eu", "us"])),
+            ],
+            0,
+        );
+        let (read, stats) = round_trip(series, std::slice::from_ref(&batch), 100);
+        assert_eq!(read.column(0).null_count(), 3);
+        assert_eq!(read.column(1).to_data(), batch.column(1).to_data());
+        assert_eq!(min_max(&stats[0][0]), (None, None, Some(3)));
+    }
 }
