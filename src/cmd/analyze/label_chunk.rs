@@ -224,7 +224,7 @@ impl LabelChunk {
         };
 
         let dictionary = Bytes::from(std::mem::take(&mut self.dictionary));
-        let mut sink = PageSink::with_capacity(dictionary.len() + body.len() + 64);
+        let mut sink = PageSink::new(Vec::with_capacity(dictionary.len() + body.len() + 64));
         sink.write(
             Page::DictionaryPage {
                 buf: dictionary,

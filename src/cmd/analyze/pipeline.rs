@@ -84,9 +84,10 @@ pub(crate) async fn run(
 
     let (file_writer, row_groups) = scores_file::create(scores, &out_schema)?;
     let (to_writer, writer_inbox) = sync_channel::<EncodedRowGroup>(ROW_GROUPS_IN_FLIGHT * workers);
-    let writer = thread::Builder::new()
-        .name("omen-writer".into())
-        .spawn(move || scores_file::append_row_groups(file_writer, writer_inbox))?;
+    let writer = thread::Builder::new().name("omen-writer".into()).spawn({
+        let buffers = row_groups.buffers();
+        move || scores_file::append_row_groups(file_writer, writer_inbox, buffers)
+    })?;
     let mut inboxes = Vec::with_capacity(workers);
     let mut handles = Vec::with_capacity(workers);
     for n in 0..workers {

@@ -27,7 +27,7 @@ use parquet::schema::types::{ColumnPath, SchemaDescPtr};
 
 use super::direct_file::DirectFile;
 use super::label_chunk::LabelChunk;
-use super::own_chunks::{FloatChunk, OwnChunk};
+use super::own_chunks::{BufferPool, FloatChunk, OwnChunk};
 
 /// Rows per row group (Parquet's usual million): a worker holds one encoded row group, about
 /// 40 MB, before handing it over.
@@ -75,16 +75,25 @@ pub(crate) fn create(
         factory,
         schema: schema.clone(),
         parquet: Arc::new(writer.schema_descr().clone()),
+        buffers: Arc::default(),
     };
     Ok((writer, Arc::new(plan)))
 }
 
 /// What every worker's [`RowGroupEncoder`] needs to know of the file: its Arrow and Parquet
-/// schemas, and the factory of Arrow's column writers.
+/// schemas, the factory of Arrow's column writers, and the buffers the file's thread hands back.
 pub(crate) struct ColumnPlan {
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
     parquet: SchemaDescPtr,
+    buffers: Arc<BufferPool>,
+}
+
+impl ColumnPlan {
+    /// Where [`append_row_groups`] puts the buffers it has written.
+    pub(crate) fn buffers(&self) -> Arc<BufferPool> {
+        self.buffers.clone()
+    }
 }
 
 /// Append every row group received to `writer`, then finish the file and flush it to disk.
@@ -92,6 +101,7 @@ pub(crate) struct ColumnPlan {
 pub(crate) fn append_row_groups(
     mut writer: SerializedFileWriter<DirectFile>,
     inbox: Receiver<EncodedRowGroup>,
+    buffers: Arc<BufferPool>,
 ) -> Result<u64> {
     let mut rows = 0;
     for group in inbox {
@@ -101,7 +111,11 @@ pub(crate) fn append_row_groups(
         for chunk in group.chunks {
             match chunk {
                 EncodedChunk::Arrow(chunk) => chunk.append_to_row_group(&mut row_group),
-                EncodedChunk::Own(chunk) => row_group.append_column(&chunk.data, chunk.close),
+                EncodedChunk::Own(chunk) => {
+                    let appended = row_group.append_column(&chunk.data, chunk.close);
+                    buffers.give(Vec::from(chunk.data));
+                    appended
+                }
             }
             .context("cannot write scores.parquet")?;
         }
@@ -249,7 +263,7 @@ impl RowGroupEncoder {
                 }
                 FieldEncoder::Float(chunk) => {
                     fresh.next();
-                    chunks.push(EncodedChunk::Own(chunk.take()?));
+                    chunks.push(EncodedChunk::Own(chunk.take(&self.plan.buffers)?));
                 }
             }
         }
@@ -300,8 +314,9 @@ mod tests {
         let schema = scores_schema(&series);
         let (writer, plan) = create(DirectFile::open(&path).unwrap(), &schema).unwrap();
         let (to_file, inbox) = sync_channel(8);
+        let buffers = plan.buffers();
         let mut encoder = RowGroupEncoder::with_group_rows(plan, to_file, group_rows).unwrap();
-        let file = std::thread::spawn(move || append_row_groups(writer, inbox));
+        let file = std::thread::spawn(move || append_row_groups(writer, inbox, buffers));
         for batch in batches {
             encoder.write(batch).unwrap();
         }
