@@ -29,8 +29,8 @@ use super::direct_file::DirectFile;
 use super::label_chunk::LabelChunk;
 use super::own_chunks::{BufferPool, FloatChunk, OwnChunk};
 
-/// Rows per row group (Parquet's usual million): a worker holds one encoded row group, about
-/// 40 MB, before handing it over.
+/// Rows per row group (Parquet's usual million): a worker holds one row group in the making,
+/// about 40 MB of floats, and its encoded copy until the file's thread takes it.
 const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// One row group, encoded by a worker, to be appended to the file.
