@@ -190,9 +190,12 @@ impl FloatChunk {
         }
     }
 
-    /// Whether `descr` is a column this encoder writes: a required, top-level `DOUBLE`.
+    /// Whether `descr` is a column this encoder writes: a required, top-level `DOUBLE`, on a
+    /// little-endian machine (the values' bytes are copied as they are in memory, and Parquet's
+    /// are little-endian).
     pub(crate) fn fits(descr: &ColumnDescPtr) -> bool {
-        descr.physical_type() == parquet::basic::Type::DOUBLE
+        cfg!(target_endian = "little")
+            && descr.physical_type() == parquet::basic::Type::DOUBLE
             && descr.max_def_level() == 0
             && descr.max_rep_level() == 0
     }
