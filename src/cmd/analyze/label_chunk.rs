@@ -16,6 +16,7 @@ use bytes::Bytes;
 use parquet::basic::{Encoding, Type as PhysicalType};
 use parquet::column::page::Page;
 use parquet::data_type::ByteArray;
+use parquet::file::metadata::ColumnIndexBuilder;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::schema::types::ColumnDescPtr;
 
@@ -193,11 +194,19 @@ impl LabelChunk {
 
     /// Encode the chunk (a dictionary page and one data page) and start again.
     pub(crate) fn take(&mut self) -> Result<OwnChunk> {
+        let min = self.bounds.map(|(min, _)| self.entry_bytes(min).to_vec());
+        let max = self.bounds.map(|(_, max)| self.entry_bytes(max).to_vec());
+        // One data page: its bounds are the chunk's (none when every row is null).
+        let mut column_index = ColumnIndexBuilder::new(PhysicalType::BYTE_ARRAY);
+        column_index.append(
+            self.bounds.is_none(),
+            min.clone().unwrap_or_default(),
+            max.clone().unwrap_or_default(),
+            self.nulls as i64,
+        );
         let statistics = Statistics::from(ValueStatistics::new(
-            self.bounds
-                .map(|(min, _)| ByteArray::from(self.entry_bytes(min).to_vec())),
-            self.bounds
-                .map(|(_, max)| ByteArray::from(self.entry_bytes(max).to_vec())),
+            min.map(ByteArray::from),
+            max.map(ByteArray::from),
             None,
             Some(self.nulls),
             false,
@@ -251,6 +260,7 @@ impl LabelChunk {
                 rows,
                 &[Encoding::PLAIN, Encoding::RLE, Encoding::RLE_DICTIONARY],
                 Some(statistics),
+                column_index,
             )
             .with_context(|| format!("cannot encode the column `{}`", self.descr.name()))?;
         self.starts.clear();

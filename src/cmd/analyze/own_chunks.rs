@@ -24,7 +24,7 @@ use bytes::Bytes;
 use parquet::basic::{Compression, Encoding, PageType};
 use parquet::column::page::{CompressedPage, Page, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
-use parquet::file::metadata::{ColumnChunkMetaData, PageEncodingStats};
+use parquet::file::metadata::{ColumnChunkMetaData, ColumnIndexBuilder, PageEncodingStats};
 use parquet::file::page_index::offset_index::{OffsetIndexMetaData, PageLocation};
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
@@ -130,13 +130,14 @@ impl PageSink {
         Ok(())
     }
 
-    /// The chunk of `rows` rows, with `statistics`.
+    /// The chunk of `rows` rows, with `statistics` and the pages' min/max in `column_index`.
     pub(super) fn finish(
         self,
         descr: &ColumnDescPtr,
         rows: u64,
         encodings: &[Encoding],
         statistics: Option<Statistics>,
+        column_index: ColumnIndexBuilder,
     ) -> Result<OwnChunk> {
         let data = Bytes::from(self.sink.into_inner().context("cannot encode scores")?);
         let mut metadata = ColumnChunkMetaData::builder(descr.clone())
@@ -156,7 +157,11 @@ impl PageSink {
             rows_written: rows,
             metadata: metadata.build().context("cannot encode scores")?,
             bloom_filter: None,
-            column_index: None,
+            column_index: if column_index.valid() {
+                Some(column_index.build().context("cannot encode scores")?)
+            } else {
+                None
+            },
             offset_index: Some(OffsetIndexMetaData {
                 page_locations: self.locations,
                 unencoded_byte_array_data_bytes: None,
@@ -173,8 +178,6 @@ pub(crate) struct FloatChunk {
     /// About the rows of a row group, to allocate a chunk's buffer once.
     group_rows: usize,
     bytes: Vec<u8>,
-    min: f64,
-    max: f64,
 }
 
 impl FloatChunk {
@@ -185,8 +188,6 @@ impl FloatChunk {
             descr,
             group_rows,
             bytes: Vec::new(),
-            min: f64::NAN,
-            max: f64::NAN,
         }
     }
 
@@ -213,12 +214,6 @@ impl FloatChunk {
             // once, rather than grow (and copy) from nothing to twice what is needed.
             self.bytes.reserve(8 * (self.group_rows + values.len()));
         }
-        // `f64::min`/`max` skip NaN (the band of a series' first sample), which Parquet's
-        // statistics must not hold.
-        let (min, max) = values
-            .iter()
-            .fold((self.min, self.max), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        (self.min, self.max) = (min, max);
         self.bytes.extend_from_slice(values.inner().as_slice());
         Ok(())
     }
@@ -234,9 +229,28 @@ impl FloatChunk {
         let values = Bytes::from(std::mem::take(&mut self.bytes));
         let pages = rows.div_ceil(FLOATS_PER_PAGE);
         let mut sink = PageSink::new(pool.take(values.len() + 32 * pages));
+        let mut column_index = ColumnIndexBuilder::new(parquet::basic::Type::DOUBLE);
+        let (mut min, mut max) = (f64::NAN, f64::NAN);
         for page in 0..pages {
             let start = page * FLOATS_PER_PAGE;
             let end = (start + FLOATS_PER_PAGE).min(rows);
+            // `f64::min`/`max` skip NaN (the band of a series' first sample), which Parquet's
+            // statistics must not hold.
+            let (lo, hi) = values[8 * start..8 * end]
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+                .fold((f64::NAN, f64::NAN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            match (signed_zero(lo, -0.0), signed_zero(hi, 0.0)) {
+                (Some(lo), Some(hi)) => column_index.append(
+                    false,
+                    lo.to_le_bytes().to_vec(),
+                    hi.to_le_bytes().to_vec(),
+                    0,
+                ),
+                // A page of NaN only has no bounds to give, and a page that is not null must.
+                _ => column_index.to_invalid(),
+            }
+            (min, max) = (min.min(lo), max.max(hi));
             let page_data = Page::DataPage {
                 buf: values.slice(8 * start..8 * end),
                 num_values: (end - start) as u32,
@@ -250,15 +264,12 @@ impl FloatChunk {
         // The pages' slices of `values` are gone: its buffer is ours again, for the next rows.
         self.bytes = Vec::from(values);
         self.bytes.clear();
-        let statistics = float_statistics(
-            std::mem::replace(&mut self.min, f64::NAN),
-            std::mem::replace(&mut self.max, f64::NAN),
-        );
         sink.finish(
             &self.descr,
             rows as u64,
             &[Encoding::PLAIN, Encoding::RLE],
-            Some(statistics),
+            Some(float_statistics(min, max)),
+            column_index,
         )
     }
 }
@@ -268,9 +279,19 @@ impl FloatChunk {
 /// and +0.0 for the max, as the format asks, so that a reader comparing with either zero
 /// keeps the row group.
 fn float_statistics(min: f64, max: f64) -> Statistics {
-    let bound = |v: f64, zero: f64| (!v.is_nan()).then_some(if v == 0.0 { zero } else { v });
     Statistics::from(
-        ValueStatistics::new(bound(min, -0.0), bound(max, 0.0), None, Some(0), false)
-            .with_backwards_compatible_min_max(true),
+        ValueStatistics::new(
+            signed_zero(min, -0.0),
+            signed_zero(max, 0.0),
+            None,
+            Some(0),
+            false,
+        )
+        .with_backwards_compatible_min_max(true),
     )
+}
+
+/// A bound as statistics hold it: none for NaN, and `zero` (signed) for a zero.
+fn signed_zero(bound: f64, zero: f64) -> Option<f64> {
+    (!bound.is_nan()).then_some(if bound == 0.0 { zero } else { bound })
 }

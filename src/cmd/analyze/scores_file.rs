@@ -295,19 +295,26 @@ mod tests {
     };
     use arrow::compute::{cast, concat_batches};
     use arrow::datatypes::{DataType, Field, Int32Type, Schema};
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+    use parquet::file::metadata::{PageIndexPolicy, ParquetColumnIndex};
+    use parquet::file::page_index::column_index::ColumnIndexMetaData;
     use parquet::file::statistics::Statistics;
 
     use super::*;
     use crate::cmd::analyze::output::scores_schema;
 
     /// Write `batches` through `RowGroupEncoder`s (row groups of `group_rows`), as the workers
-    /// do, and read the file back: the batches read and the file's row groups' statistics.
+    /// do, and read the file back: the batches read, the statistics of each row group's
+    /// columns, and its page index (the pages' min and max).
     fn round_trip(
         series: Schema,
         batches: &[RecordBatch],
         group_rows: usize,
-    ) -> (RecordBatch, Vec<Vec<Option<Statistics>>>) {
+    ) -> (
+        RecordBatch,
+        Vec<Vec<Option<Statistics>>>,
+        ParquetColumnIndex,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scores.parquet");
         std::fs::File::create(&path).unwrap();
@@ -327,8 +334,16 @@ mod tests {
             batches.iter().map(|b| b.num_rows() as u64).sum::<u64>()
         );
 
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
+        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(
+            std::fs::File::open(&path).unwrap(),
+            ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required),
+        )
+        .unwrap();
+        let pages = builder
+            .metadata()
+            .column_index()
+            .cloned()
+            .expect("a page index");
         let stats = builder
             .metadata()
             .row_groups()
@@ -342,7 +357,7 @@ mod tests {
             .collect();
         let read: Vec<_> = builder.build().unwrap().map(Result::unwrap).collect();
         assert_eq!(read[0].schema(), schema, "the Arrow schema is kept");
-        (concat_batches(&schema, &read).unwrap(), stats)
+        (concat_batches(&schema, &read).unwrap(), stats, pages)
     }
 
     /// A scores batch of `series` columns: the score columns derived from the row number.
@@ -426,7 +441,7 @@ mod tests {
                 6,
             ),
         ];
-        let (read, stats) = round_trip(series.clone(), &batches, 4);
+        let (read, stats, pages) = round_trip(series.clone(), &batches, 4);
         let want = concat_batches(&batches[0].schema(), &batches).unwrap();
         for (at, field) in want.schema().fields().iter().enumerate() {
             // Compared as text so that a dictionary's layout does not matter.
@@ -462,6 +477,25 @@ mod tests {
             hi.unwrap() == 0.0 && hi.unwrap().is_sign_positive(),
             "{hi:?}"
         );
+        // The page index: one page per chunk here, so the pages' bounds are the chunks'.
+        for (group, (min, max)) in [(-3.0, -0.5), (0.0, 1.5)].into_iter().enumerate() {
+            match &pages[group][value] {
+                ColumnIndexMetaData::DOUBLE(index) => {
+                    assert_eq!(
+                        (index.min_values(), index.max_values()),
+                        (&[min][..], &[max][..])
+                    )
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        match &pages[1][instance] {
+            ColumnIndexMetaData::BYTE_ARRAY(index) => {
+                assert_eq!(index.min_value(0), Some(&b"a:1"[..]));
+                assert_eq!(index.max_value(0), Some(&b"c:9"[..]));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -478,9 +512,13 @@ mod tests {
             ],
             0,
         );
-        let (read, stats) = round_trip(series, std::slice::from_ref(&batch), 100);
+        let (read, stats, pages) = round_trip(series, std::slice::from_ref(&batch), 100);
         assert_eq!(read.column(0).null_count(), 3);
         assert_eq!(read.column(1).to_data(), batch.column(1).to_data());
         assert_eq!(min_max(&stats[0][0]), (None, None, Some(3)));
+        match &pages[0][0] {
+            ColumnIndexMetaData::BYTE_ARRAY(index) => assert_eq!(index.min_value(0), None),
+            other => panic!("{other:?}"),
+        }
     }
 }
