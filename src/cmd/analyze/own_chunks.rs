@@ -33,6 +33,16 @@ use parquet::schema::types::ColumnDescPtr;
 /// Values per data page of a float column: 1 MiB, Parquet's usual page size.
 const FLOATS_PER_PAGE: usize = 1 << 17;
 
+/// Bytes a float chunk's buffers are allocated with, for row groups of about `group_rows`
+/// rows: a row group ends with the batch that reaches `group_rows`, so it holds a batch more
+/// at most (an eighth of a row group is more than any batch the reader makes), and the pages'
+/// headers take a few dozen bytes each. One size for every buffer, so that buffers handed
+/// back from the file's thread fit any chunk.
+fn float_chunk_bytes(group_rows: usize) -> usize {
+    let rows = group_rows + group_rows / 8;
+    8 * rows + 64 * (rows.div_ceil(FLOATS_PER_PAGE) + 1)
+}
+
 /// One encoded column chunk: its bytes, and the metadata that goes with them.
 #[derive(Debug)]
 pub(crate) struct OwnChunk {
@@ -55,13 +65,20 @@ impl BufferPool {
     /// Smaller buffers (label chunks) are not worth keeping.
     const MIN_BYTES: usize = 1 << 20;
 
-    /// An empty buffer that can hold `bytes`, reused when one is free.
+    /// An empty buffer that can hold `bytes`, reused when one is free. Callers ask for one
+    /// size, so a kept buffer always fits: growing one would have the allocator copy its old
+    /// contents (it does not know they are no longer wanted) into fresh pages.
     pub(crate) fn take(&self, bytes: usize) -> Vec<u8> {
-        let reused = self.buffers.lock().ok().and_then(|mut free| free.pop());
-        let mut buffer = reused.unwrap_or_default();
-        buffer.clear();
-        buffer.reserve(bytes);
-        buffer
+        let Ok(mut free) = self.buffers.lock() else {
+            return Vec::with_capacity(bytes);
+        };
+        while let Some(mut buffer) = free.pop() {
+            if buffer.capacity() >= bytes {
+                buffer.clear();
+                return buffer;
+            }
+        }
+        Vec::with_capacity(bytes)
     }
 
     /// Keep `buffer` for a later [`take`](Self::take).
@@ -210,9 +227,9 @@ impl FloatChunk {
         );
         let values = values.values();
         if self.bytes.capacity() == 0 {
-            // A row group ends with the batch that reaches `group_rows`: allocate for that
-            // once, rather than grow (and copy) from nothing to twice what is needed.
-            self.bytes.reserve(8 * (self.group_rows + values.len()));
+            // Allocate for the whole row group once, rather than grow (and copy) from nothing
+            // to twice what is needed.
+            self.bytes.reserve(float_chunk_bytes(self.group_rows));
         }
         self.bytes.extend_from_slice(values.inner().as_slice());
         Ok(())
@@ -228,7 +245,8 @@ impl FloatChunk {
         let rows = self.rows();
         let values = Bytes::from(std::mem::take(&mut self.bytes));
         let pages = rows.div_ceil(FLOATS_PER_PAGE);
-        let mut sink = PageSink::new(pool.take(values.len() + 32 * pages));
+        let bytes = float_chunk_bytes(self.group_rows).max(values.len() + 64 * (pages + 1));
+        let mut sink = PageSink::new(pool.take(bytes));
         let mut column_index = ColumnIndexBuilder::new(parquet::basic::Type::DOUBLE);
         let (mut min, mut max) = (f64::NAN, f64::NAN);
         for page in 0..pages {
