@@ -10,6 +10,7 @@
 
 mod alerts;
 mod direct_file;
+mod flag_chunk;
 mod label_chunk;
 mod output;
 mod own_chunks;
@@ -18,6 +19,7 @@ mod report;
 mod routing;
 mod scores_file;
 mod summary;
+mod time_chunk;
 
 use std::io::IsTerminal;
 use std::sync::Arc;

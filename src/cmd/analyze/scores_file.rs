@@ -3,9 +3,11 @@
 //! Encoding is most of the cost of writing scores. One writer thread doing all of it for every
 //! worker was the bottleneck of `omen analyze` (38 % of the CPU time, on one core). So each
 //! worker encodes its own row groups with a [`RowGroupEncoder`], and the file's thread only
-//! appends finished row groups ([`append_row_groups`]). The float columns and the text series
-//! columns are encoded by omen itself ([`own_chunks`](super::own_chunks)); the others
-//! (timestamps, the verdict, series columns of other types) by Arrow's writer.
+//! appends finished row groups ([`append_row_groups`]). The columns omen writes are encoded
+//! by omen itself: floats ([`own_chunks`](super::own_chunks)), timestamps
+//! ([`time_chunk`](super::time_chunk)), the verdict ([`flag_chunk`](super::flag_chunk)) and
+//! text series columns ([`label_chunk`](super::label_chunk)). Series columns of other types
+//! go through Arrow's writer.
 //!
 //! A row group therefore holds the series of one worker only, which changes nothing for a
 //! reader: rows were never in a defined order across series.
@@ -20,14 +22,16 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{
     ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves,
 };
-use parquet::basic::{Compression, Encoding};
+use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::{ColumnPath, SchemaDescPtr};
+use parquet::schema::types::SchemaDescPtr;
 
 use super::direct_file::DirectFile;
+use super::flag_chunk::FlagChunk;
 use super::label_chunk::LabelChunk;
 use super::own_chunks::{BufferPool, FloatChunk, OwnChunk};
+use super::time_chunk::TimeChunk;
 
 /// Rows per row group (Parquet's usual million): a worker holds one row group in the making,
 /// about 40 MB of floats, and its encoded copy until the file's thread takes it.
@@ -49,15 +53,9 @@ enum EncodedChunk {
 /// How Arrow's writer encodes the columns it is given (see [`FieldEncoder`]).
 fn writer_properties() -> WriterProperties {
     // Series columns of other types than text: dictionaries, compressed.
-    let mut props = WriterProperties::builder().set_compression(Compression::SNAPPY);
-    // Timestamps of a series come at a steady step, so their deltas pack to a few bits; plain
-    // and compressed they took 5.6 bytes a row.
-    let timestamp = ColumnPath::from("timestamp");
-    props = props
-        .set_column_dictionary_enabled(timestamp.clone(), false)
-        .set_column_encoding(timestamp.clone(), Encoding::DELTA_BINARY_PACKED)
-        .set_column_compression(timestamp, Compression::UNCOMPRESSED);
-    props.build()
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build()
 }
 
 /// Start `scores.parquet` in `file`: the file writer, for [`append_row_groups`], and the
@@ -137,6 +135,8 @@ enum FieldEncoder {
     Arrow(Vec<ArrowColumnWriter>),
     Label(LabelChunk),
     Float(FloatChunk),
+    Time(TimeChunk),
+    Flag(FlagChunk),
 }
 
 /// A worker's row group in the making.
@@ -181,6 +181,12 @@ impl RowGroupEncoder {
                 Some(descr) if FloatChunk::fits(&descr) => {
                     FieldEncoder::Float(FloatChunk::new(descr, group_rows))
                 }
+                Some(descr) if TimeChunk::fits(field.data_type(), &descr) => {
+                    FieldEncoder::Time(TimeChunk::new(descr))
+                }
+                Some(descr) if FlagChunk::fits(field.data_type(), &descr) => {
+                    FieldEncoder::Flag(FlagChunk::new(descr))
+                }
                 _ => FieldEncoder::Arrow(writers),
             });
         }
@@ -214,6 +220,8 @@ impl RowGroupEncoder {
                     }
                 }
                 FieldEncoder::Label(chunk) => chunk.push(column)?,
+                FieldEncoder::Time(chunk) => chunk.push(column)?,
+                FieldEncoder::Flag(chunk) => chunk.push(column)?,
                 FieldEncoder::Float(chunk) => {
                     chunk.push(column.as_primitive_opt::<Float64Type>().with_context(|| {
                         format!("the column `{}` is not Float64", field.name())
@@ -258,6 +266,14 @@ impl RowGroupEncoder {
                 }
                 // One leaf each; the factory's writer for it is not used.
                 FieldEncoder::Label(chunk) => {
+                    fresh.next();
+                    chunks.push(EncodedChunk::Own(chunk.take()?));
+                }
+                FieldEncoder::Time(chunk) => {
+                    fresh.next();
+                    chunks.push(EncodedChunk::Own(chunk.take()?));
+                }
+                FieldEncoder::Flag(chunk) => {
                     fresh.next();
                     chunks.push(EncodedChunk::Own(chunk.take()?));
                 }
@@ -493,6 +509,90 @@ mod tests {
             ColumnIndexMetaData::BYTE_ARRAY(index) => {
                 assert_eq!(index.min_value(0), Some(&b"a:1"[..]));
                 assert_eq!(index.max_value(0), Some(&b"c:9"[..]));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `batch` with its column `name` replaced by `column`.
+    fn replace(batch: &RecordBatch, name: &str, column: ArrayRef) -> RecordBatch {
+        let at = batch.schema().index_of(name).unwrap();
+        let mut columns = batch.columns().to_vec();
+        columns[at] = column;
+        RecordBatch::try_new(batch.schema(), columns).unwrap()
+    }
+
+    #[test]
+    fn timestamps_and_verdicts_of_any_pattern_read_back_with_their_pages_bounds() {
+        let series = Schema::new(vec![Field::new("job", DataType::Utf8, false)]);
+        // Series after one another (a jump back at each boundary), the extremes of the type,
+        // and irregular steps, over several pages.
+        let timestamps: Vec<i64> = (0..600i64)
+            .flat_map(|s| (0..301).map(move |i| 1_700_000_000_000 + 60_000 * i + s))
+            .chain([i64::MIN, i64::MAX, 0, -1, i64::MAX, 7])
+            .chain((0..119_394i64).map(|i| i * 1_000 + (i * 2_654_435_761) % 997))
+            .collect();
+        let rows = timestamps.len();
+        assert_eq!(rows, 300_000);
+        // No verdict in the first page, then some; one only in the last row group.
+        let flag =
+            |r: usize| (150_000..229_376).contains(&r) && r.is_multiple_of(3) || r == 299_999;
+        let batches: Vec<RecordBatch> = (0..rows)
+            .step_by(32_768)
+            .map(|start| {
+                let end = (start + 32_768).min(rows);
+                let job = Arc::new(StringArray::from(vec!["api"; end - start])) as ArrayRef;
+                let batch = scores_batch(&series, vec![job], start as i64);
+                let batch = replace(
+                    &batch,
+                    "timestamp",
+                    Arc::new(
+                        TimestampMillisecondArray::from(timestamps[start..end].to_vec())
+                            .with_timezone("UTC"),
+                    ),
+                );
+                let flags = BooleanArray::from_iter((start..end).map(|r| Some(flag(r))));
+                replace(&batch, "anomaly", Arc::new(flags))
+            })
+            .collect();
+        // Row groups of 7 batches (229,376 rows: two pages) and the rest.
+        let (read, stats, pages) = round_trip(series, &batches, 200_000);
+        let want = concat_batches(&batches[0].schema(), &batches).unwrap();
+        let (timestamp, anomaly) = (1, 7);
+        for at in [timestamp, anomaly] {
+            assert_eq!(read.column(at).to_data(), want.column(at).to_data(), "{at}");
+        }
+        let first_group = &timestamps[..229_376];
+        let int64 = |s: &Option<Statistics>| match s {
+            Some(Statistics::Int64(s)) => (s.min_opt().copied(), s.max_opt().copied()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            int64(&stats[0][timestamp]),
+            (
+                first_group.iter().min().copied(),
+                first_group.iter().max().copied()
+            )
+        );
+        match &pages[0][timestamp] {
+            ColumnIndexMetaData::INT64(index) => {
+                let (a, b) = first_group.split_at(1 << 17);
+                let bounds = |p: &[i64]| (*p.iter().min().unwrap(), *p.iter().max().unwrap());
+                assert_eq!(index.min_values(), &[bounds(a).0, bounds(b).0][..]);
+                assert_eq!(index.max_values(), &[bounds(a).1, bounds(b).1][..]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let booleans = |s: &Option<Statistics>| match s {
+            Some(Statistics::Boolean(s)) => (s.min_opt().copied(), s.max_opt().copied()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(booleans(&stats[0][anomaly]), (Some(false), Some(true)));
+        assert_eq!(booleans(&stats[1][anomaly]), (Some(false), Some(true)));
+        match &pages[0][anomaly] {
+            ColumnIndexMetaData::BOOLEAN(index) => {
+                assert_eq!(index.min_values(), &[false, false][..]);
+                assert_eq!(index.max_values(), &[false, true][..]);
             }
             other => panic!("{other:?}"),
         }
