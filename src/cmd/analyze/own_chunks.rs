@@ -248,27 +248,23 @@ impl FloatChunk {
         let bytes = float_chunk_bytes(self.group_rows).max(values.len() + 64 * (pages + 1));
         let mut sink = PageSink::new(pool.take(bytes));
         let mut column_index = ColumnIndexBuilder::new(parquet::basic::Type::DOUBLE);
-        let (mut min, mut max) = (f64::NAN, f64::NAN);
+        let mut bounds: Option<(f64, f64)> = None;
         for page in 0..pages {
             let start = page * FLOATS_PER_PAGE;
             let end = (start + FLOATS_PER_PAGE).min(rows);
-            // `f64::min`/`max` skip NaN (the band of a series' first sample), which Parquet's
-            // statistics must not hold.
-            let (lo, hi) = values[8 * start..8 * end]
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
-                .fold((f64::NAN, f64::NAN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-            match (signed_zero(lo, -0.0), signed_zero(hi, 0.0)) {
-                (Some(lo), Some(hi)) => column_index.append(
-                    false,
-                    lo.to_le_bytes().to_vec(),
-                    hi.to_le_bytes().to_vec(),
-                    0,
-                ),
+            match finite_bounds(&values[8 * start..8 * end]) {
+                Some((lo, hi)) => {
+                    column_index.append(
+                        false,
+                        signed_zero(lo, -0.0).to_le_bytes().to_vec(),
+                        signed_zero(hi, 0.0).to_le_bytes().to_vec(),
+                        0,
+                    );
+                    bounds = Some(bounds.map_or((lo, hi), |(min, max)| (min.min(lo), max.max(hi))));
+                }
                 // A page of NaN only has no bounds to give, and a page that is not null must.
-                _ => column_index.to_invalid(),
+                None => column_index.to_invalid(),
             }
-            (min, max) = (min.min(lo), max.max(hi));
             let page_data = Page::DataPage {
                 buf: values.slice(8 * start..8 * end),
                 num_values: (end - start) as u32,
@@ -286,21 +282,20 @@ impl FloatChunk {
             &self.descr,
             rows as u64,
             &[Encoding::PLAIN, Encoding::RLE],
-            Some(float_statistics(min, max)),
+            Some(float_statistics(bounds)),
             column_index,
         )
     }
 }
 
-/// Statistics of a column with no nulls whose non-NaN values lie in `[min, max]` (both NaN
-/// when every value was NaN: then no bounds). A zero bound is written as -0.0 for the min
-/// and +0.0 for the max, as the format asks, so that a reader comparing with either zero
-/// keeps the row group.
-fn float_statistics(min: f64, max: f64) -> Statistics {
+/// Statistics of a column with no nulls whose non-NaN values lie in `bounds` (none when every
+/// value was NaN). A zero bound is written as -0.0 for the min and +0.0 for the max, as the
+/// format asks, so that a reader comparing with either zero keeps the row group.
+fn float_statistics(bounds: Option<(f64, f64)>) -> Statistics {
     Statistics::from(
         ValueStatistics::new(
-            signed_zero(min, -0.0),
-            signed_zero(max, 0.0),
+            bounds.map(|(min, _)| signed_zero(min, -0.0)),
+            bounds.map(|(_, max)| signed_zero(max, 0.0)),
             None,
             Some(0),
             false,
@@ -309,7 +304,64 @@ fn float_statistics(min: f64, max: f64) -> Statistics {
     )
 }
 
-/// A bound as statistics hold it: none for NaN, and `zero` (signed) for a zero.
-fn signed_zero(bound: f64, zero: f64) -> Option<f64> {
-    (!bound.is_nan()).then_some(if bound == 0.0 { zero } else { bound })
+/// A zero bound as statistics hold it: `zero`, signed.
+fn signed_zero(bound: f64, zero: f64) -> f64 {
+    if bound == 0.0 { zero } else { bound }
+}
+
+/// The smallest and largest values of `bytes` (little-endian doubles) but NaN, which Parquet's
+/// statistics must not hold (the band of a series' first sample is NaN); none when every value
+/// is NaN. Eight running bounds side by side, so that the compiler keeps them in vector
+/// registers: one value at a time through `f64::min` took 5 % of the workers' time.
+fn finite_bounds(bytes: &[u8]) -> Option<(f64, f64)> {
+    const LANES: usize = 8;
+    let mut lo = [f64::INFINITY; LANES];
+    let mut hi = [f64::NEG_INFINITY; LANES];
+    let mut blocks = bytes.chunks_exact(8 * LANES);
+    for block in &mut blocks {
+        for (lane, value) in block.chunks_exact(8).enumerate() {
+            let v = f64::from_le_bytes(value.try_into().expect("8 bytes"));
+            // Every comparison with NaN is false: a NaN changes neither bound.
+            lo[lane] = if v < lo[lane] { v } else { lo[lane] };
+            hi[lane] = if v > hi[lane] { v } else { hi[lane] };
+        }
+    }
+    for value in blocks.remainder().chunks_exact(8) {
+        let v = f64::from_le_bytes(value.try_into().expect("8 bytes"));
+        lo[0] = if v < lo[0] { v } else { lo[0] };
+        hi[0] = if v > hi[0] { v } else { hi[0] };
+    }
+    let lo = lo.into_iter().fold(f64::INFINITY, f64::min);
+    let hi = hi.into_iter().fold(f64::NEG_INFINITY, f64::max);
+    // Still at their start only when every value was NaN (one infinite value moves both).
+    (lo <= hi).then_some((lo, hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(values: &[f64]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn bounds_skip_nan_in_every_lane_and_the_remainder() {
+        let mut values: Vec<f64> = (0..67).map(|i| (i as f64 - 30.0) * 0.5).collect();
+        values[3] = f64::NAN;
+        values[66] = f64::NAN;
+        values[65] = -99.0; // in the remainder
+        values[9] = 77.0;
+        assert_eq!(finite_bounds(&bytes(&values)), Some((-99.0, 77.0)));
+        assert_eq!(finite_bounds(&bytes(&[f64::NAN; 20])), None);
+        assert_eq!(finite_bounds(&bytes(&[])), None);
+        assert_eq!(
+            finite_bounds(&bytes(&[f64::INFINITY, f64::NAN])),
+            Some((f64::INFINITY, f64::INFINITY))
+        );
+        assert_eq!(
+            finite_bounds(&bytes(&[f64::NEG_INFINITY; 9])),
+            Some((f64::NEG_INFINITY, f64::NEG_INFINITY))
+        );
+    }
 }

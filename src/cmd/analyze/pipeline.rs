@@ -39,7 +39,7 @@ use crate::config::Config;
 /// 8 % of the time).
 const CHANNEL_DEPTH: usize = 16;
 
-/// Encoded row groups waiting for the file, per worker (each about 40 MB).
+/// Encoded row groups waiting for the file, per worker (each about 20 MB).
 const ROW_GROUPS_IN_FLIGHT: usize = 1;
 
 /// A sample that went back in time, which means the input must be read sorted.
