@@ -127,6 +127,10 @@ impl SeriesReplay {
     }
 
     /// Score the next sample of `series`: the same as [`step`](Self::step) with its key.
+    ///
+    /// Inlined into a caller in another crate (the batch path's loop over a run of samples),
+    /// so that the score is not copied from frame to frame on its way to the output columns.
+    #[inline]
     pub fn step_series(&mut self, series: SeriesId, timestamp_ms: i64, value: f64) -> Step {
         let at = series.0;
         self.previous = Some(at);
