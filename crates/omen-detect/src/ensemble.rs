@@ -416,7 +416,9 @@ impl Detector for Ensemble {
         let p_spike = spike_tail
             .probability(spike_statistic(z))
             .max(recurrence.rate_at_least(spike_statistic(z)));
-        let p_level = self.level.probability(value);
+        let p_level = self
+            .level
+            .probability_then_update(&self.settings.level, value);
         let risk = self.settings.config.target_risk;
         let half_width = sigma * spike_tail.quantile_memo(risk / TESTS, &mut self.memo.band);
         self.robust_tail.update(spike_statistic(robust.z));
@@ -426,7 +428,6 @@ impl Detector for Ensemble {
             self.seasonal_tail.update(spike_statistic(view.z));
             self.seasonal_recurrence.update(spike_statistic(view.z));
         }
-        self.level.update(&self.settings.level, value);
         self.learn(timestamp_ms, value, season_bin, step.shift);
 
         let warming = self.is_warming_up();

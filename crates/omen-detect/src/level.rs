@@ -40,13 +40,40 @@ const RELATIVE_SIGMA_FLOOR: f64 = 1e-9;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LevelSettings {
     alpha: f64,
+    /// The first sample count `n` at which the running mean's weight `1/n` is no more than
+    /// `alpha`: from there on the memory is exponential. Kept so that a sample costs no
+    /// division to find its weight.
+    exponential_from: u64,
 }
 
 impl LevelSettings {
     /// A memory whose weight halves every `half_life` samples.
     pub fn new(half_life: f64) -> Self {
+        let alpha = alpha_for_half_life(half_life);
+        // `1/n` (correctly rounded) never grows with `n`, so the first `n` where it is at
+        // most `alpha` is where `max(1/n, alpha)` becomes `alpha` for good.
+        let exponential_from = if alpha > 0.0 {
+            let mut n = ((1.0 / alpha) as u64).saturating_sub(2).max(1);
+            while 1.0 / n as f64 > alpha {
+                n += 1;
+            }
+            n
+        } else {
+            u64::MAX
+        };
         Self {
-            alpha: alpha_for_half_life(half_life),
+            alpha,
+            exponential_from,
+        }
+    }
+
+    /// The weight of the `samples`-th value: a plain running mean while young, then the
+    /// exponential memory (`max(1/n, alpha)`).
+    fn weight(&self, samples: u64) -> f64 {
+        if samples >= self.exponential_from {
+            self.alpha
+        } else {
+            1.0 / samples as f64
         }
     }
 }
@@ -99,10 +126,33 @@ impl LevelRarity {
     /// The tail probability of `value`'s level, on whichever side it lies; 1 while the memory
     /// is still being seeded.
     pub fn probability(&self, value: f64) -> f64 {
-        if self.samples <= STARTUP_SAMPLES {
-            return 1.0;
+        match self.standardised(value) {
+            Some(z) => self.probability_of(z),
+            None => 1.0,
         }
-        let z = self.standardise(value);
+    }
+
+    /// Learn from one finite value (after it was scored).
+    pub fn update(&mut self, settings: &LevelSettings, value: f64) {
+        let z = self.standardised(value);
+        self.learn(settings, value, z);
+    }
+
+    /// [`probability`](Self::probability) of `value`, then [`update`](Self::update) with it:
+    /// the same results, with `value` standardised once for both.
+    pub fn probability_then_update(&mut self, settings: &LevelSettings, value: f64) -> f64 {
+        let z = self.standardised(value);
+        let p = z.map_or(1.0, |z| self.probability_of(z));
+        self.learn(settings, value, z);
+        p
+    }
+
+    /// `value` standardised against the memory, once it has been seeded.
+    fn standardised(&self, value: f64) -> Option<f64> {
+        (self.samples > STARTUP_SAMPLES).then(|| self.standardise(value))
+    }
+
+    fn probability_of(&self, z: f64) -> f64 {
         let (tail, recurrence, u) = if z >= 0.0 {
             (&self.upper, &self.upper_recurrence, z)
         } else {
@@ -111,20 +161,18 @@ impl LevelRarity {
         tail.probability(u).max(recurrence.rate_at_least(u))
     }
 
-    /// Learn from one finite value (after it was scored).
-    pub fn update(&mut self, settings: &LevelSettings, value: f64) {
-        if self.samples > STARTUP_SAMPLES {
+    /// Learn from `value`, standardised as `z` once the memory is seeded.
+    fn learn(&mut self, settings: &LevelSettings, value: f64, z: Option<f64>) {
+        if let Some(z) = z {
             // Both tails see every sample (0 on the other side), so each one's threshold is a
             // quantile of all samples, not of that side's only.
-            let z = self.standardise(value);
             self.upper.update(z.max(0.0));
             self.lower.update((-z).max(0.0));
             self.upper_recurrence.update(z.max(0.0));
             self.lower_recurrence.update((-z).max(0.0));
         }
         self.samples += 1;
-        // A plain running mean while young, then the exponential memory.
-        let alpha = (1.0 / self.samples as f64).max(settings.alpha);
+        let alpha = settings.weight(self.samples);
         let residual = value - self.mean;
         self.mean += alpha * residual;
         self.abs_dev += alpha * (residual.abs() - self.abs_dev);
@@ -226,6 +274,17 @@ mod tests {
             check: |p| assert!(p.iter().all(|p| *p == 1.0)),
         },
     ];
+
+    #[test]
+    fn the_weight_is_the_larger_of_one_over_n_and_alpha() {
+        for half_life in [1.0, 2.0, 10.0, 2_000.0, 12_345.6] {
+            let settings = LevelSettings::new(half_life);
+            for n in 1..40_000u64 {
+                let want = (1.0 / n as f64).max(settings.alpha);
+                assert_eq!(settings.weight(n), want, "half-life {half_life}, n {n}");
+            }
+        }
+    }
 
     #[test]
     fn cases() {

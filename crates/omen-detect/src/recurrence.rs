@@ -127,7 +127,13 @@ impl Recurrence {
                 *count /= 2;
             }
         }
-        let level = level_of(u).map_or(-1, |l| l as i8);
+        let Some(level) = level_of(u).map(|l| l as i8) else {
+            // Below every level, the usual case: no episode lasted or started (both loops
+            // below would be empty).
+            self.previous_level = self.level;
+            self.level = -1;
+            return;
+        };
         // A run at a level reaches its second sample: one more sustained episode there.
         for lasted in (self.previous_level + 1).max(0)..=level.min(self.level) {
             let count = &mut self.sustained[lasted as usize];

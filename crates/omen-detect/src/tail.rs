@@ -97,6 +97,11 @@ impl TailModel {
 
     /// The mean excess over the threshold: the prior's, then the data's as excesses arrive.
     fn mean_excess(&self) -> f64 {
+        if self.excess_count >= PRIOR_WEIGHT {
+            // The data's mean alone: what the blend below gives with a weight of 1, exactly
+            // (`1·m + 0·prior` is `m`), without its division and two products on every sample.
+            return self.excess_mean.max(1e-12);
+        }
         let data_weight = (self.excess_count / PRIOR_WEIGHT).min(1.0);
         let mean = data_weight * self.excess_mean + (1.0 - data_weight) * self.prior_excess_mean;
         mean.max(1e-12)
