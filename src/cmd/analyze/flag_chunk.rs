@@ -15,8 +15,8 @@ use parquet::schema::types::ColumnDescPtr;
 
 use super::own_chunks::{OwnChunk, PageSink};
 
-/// Rows per data page: as for the float columns, so that pages of both cover the same rows (a
-/// multiple of 8, so that each page starts on a byte).
+/// Rows per data page: as many as the float columns' largest page (a multiple of 8, so that
+/// each page starts on a byte).
 const ROWS_PER_PAGE: usize = 1 << 17;
 
 /// One boolean column's chunk in the making.

@@ -1,12 +1,15 @@
 //! Column chunks of `scores.parquet` that omen encodes itself rather than through Arrow's
-//! Parquet writer: the five float columns and the text series columns.
+//! Parquet writer: the five float columns here, and what they share with the others omen
+//! encodes (timestamps in [`time_chunk`](super::time_chunk), the verdict in
+//! [`flag_chunk`](super::flag_chunk), text series columns in
+//! [`label_chunk`](super::label_chunk)): the page sink and the buffers handed back.
 //!
 //! Arrow's writer is general: it gathers every value through an index, keeps page statistics
 //! row by row, grows each page's buffer from empty, and interns every row's label strings into
 //! its dictionary. On a 100 M-point run that was about a quarter of the CPU time, for columns
 //! that need none of it:
 //! - a float column of scores is required, plain-encoded and uncompressed, so a page is the
-//!   values' bytes as they are ([`FloatChunk`]). Uncompressed because snappy did not shrink
+//!   values' bytes as they are, each batch's buffer a page ([`FloatChunk`]). Uncompressed because snappy did not shrink
 //!   the values or bands, and while it took scores from 8 to 3.2 bytes a row, writing those
 //!   bytes around the page cache cost less than compressing them (paired 100 M-point runs);
 //! - a label changes only where the series does, once in thousands of rows, so a text column
@@ -30,17 +33,21 @@ use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
-/// Values per data page of a float column: 1 MiB, Parquet's usual page size.
+/// Values per data page of a float column at most: 1 MiB, Parquet's usual page size.
 const FLOATS_PER_PAGE: usize = 1 << 17;
+/// Values per data page of a float column at least, but for a row group's last page and one
+/// before a large batch: 64 KiB.
+const MIN_PAGE_VALUES: usize = 1 << 13;
 
-/// Bytes a float chunk's buffers are allocated with, for row groups of about `group_rows`
-/// rows: a row group ends with the batch that reaches `group_rows`, so it holds a batch more
-/// at most (an eighth of a row group is more than any batch the reader makes), and the pages'
-/// headers take a few dozen bytes each. One size for every buffer, so that buffers handed
-/// back from the file's thread fit any chunk.
+/// Bytes a float chunk's buffer is allocated with, for row groups of about `group_rows` rows:
+/// a row group ends with the batch that reaches `group_rows`, so it holds a batch more at most
+/// (an eighth of a row group is more than any batch the reader makes), and each page's header
+/// takes a few dozen bytes (pages of at least [`MIN_PAGE_VALUES`] values, but for one before
+/// each large batch). One size for every buffer, so that buffers handed back from the file's
+/// thread fit any chunk.
 fn float_chunk_bytes(group_rows: usize) -> usize {
     let rows = group_rows + group_rows / 8;
-    8 * rows + 64 * (rows.div_ceil(FLOATS_PER_PAGE) + 1)
+    8 * rows + 64 * (2 * rows.div_ceil(MIN_PAGE_VALUES) + 2)
 }
 
 /// One encoded column chunk: its bytes, and the metadata that goes with them.
@@ -189,12 +196,30 @@ impl PageSink {
 }
 
 /// A required `DOUBLE` column, plain-encoded: each page is the values' little-endian bytes.
+///
+/// A batch's values become a page as they are (their buffer is shared, not copied), so the
+/// only copy is into the chunk's buffer, after each page's header. Batches of fewer than
+/// [`MIN_PAGE_VALUES`] values (a router that splits the reader's batches over many workers)
+/// are gathered into one page, so that pages stay large enough for their headers and index
+/// entries not to matter.
 #[derive(Debug)]
 pub(crate) struct FloatChunk {
     descr: ColumnDescPtr,
     /// About the rows of a row group, to allocate a chunk's buffer once.
     group_rows: usize,
-    bytes: Vec<u8>,
+    pages: Vec<Bytes>,
+    /// Small batches' values, until they make a page.
+    pending: Vec<u8>,
+    rows: usize,
+}
+
+/// An Arrow buffer as the bytes of a page.
+struct PageBytes(arrow::buffer::Buffer);
+
+impl AsRef<[u8]> for PageBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
 }
 
 impl FloatChunk {
@@ -204,7 +229,9 @@ impl FloatChunk {
         Self {
             descr,
             group_rows,
-            bytes: Vec::new(),
+            pages: Vec::new(),
+            pending: Vec::new(),
+            rows: 0,
         }
     }
 
@@ -225,34 +252,50 @@ impl FloatChunk {
             "a null in the required column `{}`",
             self.descr.name()
         );
-        let values = values.values();
-        if self.bytes.capacity() == 0 {
-            // Allocate for the whole row group once, rather than grow (and copy) from nothing
-            // to twice what is needed.
-            self.bytes.reserve(float_chunk_bytes(self.group_rows));
+        self.rows += values.len();
+        // The array's own buffer, already cut to its rows.
+        let bytes = values.values().inner().clone();
+        if bytes.len() >= 8 * MIN_PAGE_VALUES {
+            self.flush_pending();
+            self.push_pages(Bytes::from_owner(PageBytes(bytes)));
+        } else {
+            self.pending.extend_from_slice(bytes.as_slice());
+            if self.pending.len() >= 8 * MIN_PAGE_VALUES {
+                self.flush_pending();
+            }
         }
-        self.bytes.extend_from_slice(values.inner().as_slice());
         Ok(())
     }
 
-    /// Rows held.
-    fn rows(&self) -> usize {
-        self.bytes.len() / 8
+    /// `data` as pages of at most [`FLOATS_PER_PAGE`] values.
+    fn push_pages(&mut self, mut data: Bytes) {
+        while data.len() > 8 * FLOATS_PER_PAGE {
+            self.pages.push(data.split_to(8 * FLOATS_PER_PAGE));
+        }
+        if !data.is_empty() {
+            self.pages.push(data);
+        }
+    }
+
+    fn flush_pending(&mut self) {
+        if !self.pending.is_empty() {
+            let pending = std::mem::take(&mut self.pending);
+            self.push_pages(Bytes::from(pending));
+        }
     }
 
     /// Encode the chunk, into a buffer from `pool`, and start again.
     pub(crate) fn take(&mut self, pool: &BufferPool) -> Result<OwnChunk> {
-        let rows = self.rows();
-        let values = Bytes::from(std::mem::take(&mut self.bytes));
-        let pages = rows.div_ceil(FLOATS_PER_PAGE);
-        let bytes = float_chunk_bytes(self.group_rows).max(values.len() + 64 * (pages + 1));
+        self.flush_pending();
+        let rows = std::mem::take(&mut self.rows);
+        let pages = std::mem::take(&mut self.pages);
+        let bytes = float_chunk_bytes(self.group_rows).max(8 * rows + 64 * (pages.len() + 1));
         let mut sink = PageSink::new(pool.take(bytes));
         let mut column_index = ColumnIndexBuilder::new(parquet::basic::Type::DOUBLE);
         let mut bounds: Option<(f64, f64)> = None;
-        for page in 0..pages {
-            let start = page * FLOATS_PER_PAGE;
-            let end = (start + FLOATS_PER_PAGE).min(rows);
-            match finite_bounds(&values[8 * start..8 * end]) {
+        let mut first_row = 0;
+        for page in pages {
+            match finite_bounds(&page) {
                 Some((lo, hi)) => {
                     column_index.append(
                         false,
@@ -265,19 +308,18 @@ impl FloatChunk {
                 // A page of NaN only has no bounds to give, and a page that is not null must.
                 None => column_index.to_invalid(),
             }
+            let values = page.len() / 8;
             let page_data = Page::DataPage {
-                buf: values.slice(8 * start..8 * end),
-                num_values: (end - start) as u32,
+                buf: page,
+                num_values: values as u32,
                 encoding: Encoding::PLAIN,
                 def_level_encoding: Encoding::RLE,
                 rep_level_encoding: Encoding::RLE,
                 statistics: None,
             };
-            sink.write(page_data, start as i64)?;
+            sink.write(page_data, first_row as i64)?;
+            first_row += values;
         }
-        // The pages' slices of `values` are gone: its buffer is ours again, for the next rows.
-        self.bytes = Vec::from(values);
-        self.bytes.clear();
         sink.finish(
             &self.descr,
             rows as u64,

@@ -561,9 +561,25 @@ mod tests {
         // Row groups of 7 batches (229,376 rows: two pages) and the rest.
         let (read, stats, pages) = round_trip(series, &batches, 200_000);
         let want = concat_batches(&batches[0].schema(), &batches).unwrap();
-        let (timestamp, anomaly) = (1, 7);
-        for at in [timestamp, anomaly] {
+        let (timestamp, value, anomaly) = (1, 2, 7);
+        // Every column; the floats' batches are large enough to be pages as they are.
+        for at in 0..want.num_columns() {
             assert_eq!(read.column(at).to_data(), want.column(at).to_data(), "{at}");
+        }
+        match &pages[0][value] {
+            ColumnIndexMetaData::DOUBLE(index) => {
+                // `scores_batch`'s value is `row · 0.5 − 3`: a page per batch of 32,768 rows.
+                let bounds = |b: usize| (b as f64 * 16_384.0 - 3.0, b as f64 * 16_384.0 + 16_380.5);
+                let want: Vec<(f64, f64)> = (0..7).map(bounds).collect();
+                let got: Vec<(f64, f64)> = index
+                    .min_values()
+                    .iter()
+                    .copied()
+                    .zip(index.max_values().iter().copied())
+                    .collect();
+                assert_eq!(got, want);
+            }
+            other => panic!("{other:?}"),
         }
         let first_group = &timestamps[..229_376];
         let int64 = |s: &Option<Statistics>| match s {

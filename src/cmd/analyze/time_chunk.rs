@@ -19,7 +19,7 @@ use parquet::schema::types::ColumnDescPtr;
 
 use super::own_chunks::{OwnChunk, PageSink};
 
-/// Values per data page: as for the float columns, so that pages of both cover the same rows.
+/// Values per data page: the float columns' largest page (1 MiB of doubles).
 const VALUES_PER_PAGE: usize = 1 << 17;
 /// Deltas per block, and miniblocks per block: Arrow's writer's choice (the format asks for a
 /// multiple of 128, and of 32 values per miniblock).
