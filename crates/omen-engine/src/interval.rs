@@ -102,7 +102,9 @@ impl IntervalTracker {
             .map_or(0, |_| size_of::<AnomalyInterval>())
     }
 
-    /// Take one scored sample and its verdict; returns the interval it closes, if any.
+    /// Take one scored sample and its verdict; returns the interval it closes, if any (boxed
+    /// as it was kept: a sample's result stays a word wide, which matters on a path that runs
+    /// for every sample).
     pub fn observe(
         &mut self,
         timestamp_ms: i64,
@@ -110,7 +112,7 @@ impl IntervalTracker {
         score: &Score,
         anomalous: bool,
         config: &VerdictConfig,
-    ) -> Option<AnomalyInterval> {
+    ) -> Option<Box<AnomalyInterval>> {
         if anomalous {
             self.quiet = 0;
             match &mut self.open {
@@ -137,7 +139,7 @@ impl IntervalTracker {
             self.quiet += 1;
             if self.quiet > config.merge_gap {
                 self.quiet = 0;
-                return self.open.take().map(|open| *open);
+                return self.open.take();
             }
         }
         None
@@ -183,7 +185,7 @@ mod tests {
         for (i, &s) in scores.iter().enumerate() {
             let t = i as i64 * 1000;
             if let Some(done) = tracker.observe(t, 20.0 + s, &score(s), s >= 0.5, &config) {
-                closed.push(done);
+                closed.push(*done);
             }
         }
         closed.extend(tracker.finish());

@@ -18,7 +18,7 @@ pub(crate) struct Judged {
     /// The verdict: ready and at or above the threshold.
     pub(crate) anomaly: bool,
     /// The interval this sample closed, if any.
-    pub(crate) closed: Option<AnomalyInterval>,
+    pub(crate) closed: Option<Box<AnomalyInterval>>,
 }
 
 /// A detector and the interval it may have open.

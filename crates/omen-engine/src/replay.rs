@@ -157,7 +157,7 @@ impl SeriesReplay {
             state.report.anomalous_points += 1;
         }
         if let Some(interval) = closed {
-            self.intervals.push((at, interval));
+            self.intervals.push((at, *interval));
         }
         Step::Scored { score, anomaly }
     }
