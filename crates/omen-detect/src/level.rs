@@ -54,7 +54,7 @@ impl LevelSettings {
         // most `alpha` is where `max(1/n, alpha)` becomes `alpha` for good.
         let exponential_from = if alpha > 0.0 {
             let mut n = ((1.0 / alpha) as u64).saturating_sub(2).max(1);
-            while 1.0 / n as f64 > alpha {
+            while n < u64::MAX && 1.0 / n as f64 > alpha {
                 n += 1;
             }
             n

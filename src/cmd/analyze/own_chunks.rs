@@ -9,9 +9,10 @@
 //! its dictionary. On a 100 M-point run that was about a quarter of the CPU time, for columns
 //! that need none of it:
 //! - a float column of scores is required, plain-encoded and uncompressed, so a page is the
-//!   values' bytes as they are, each batch's buffer a page ([`FloatChunk`]). Uncompressed because snappy did not shrink
-//!   the values or bands, and while it took scores from 8 to 3.2 bytes a row, writing those
-//!   bytes around the page cache cost less than compressing them (paired 100 M-point runs);
+//!   values' bytes as they are, each batch's buffer a page ([`FloatChunk`]). Uncompressed
+//!   because snappy did not shrink the values or bands, and while it took scores from 8 to 3.2
+//!   bytes a row, writing those bytes around the page cache cost less than compressing them
+//!   (paired 100 M-point runs);
 //! - a label changes only where the series does, once in thousands of rows, so a text column
 //!   is a dictionary of the row group's labels and one run-length entry per run of rows
 //!   ([`LabelChunk`](super::label_chunk::LabelChunk)).
