@@ -42,6 +42,7 @@ impl SeriesModel {
     }
 
     /// Score a sample that is later than every sample before it, and judge the score.
+    #[inline]
     pub(crate) fn judge(
         &mut self,
         timestamp_ms: i64,

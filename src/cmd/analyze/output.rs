@@ -114,6 +114,7 @@ impl ScoreColumns {
     }
 
     /// Add one scored row.
+    #[inline]
     pub(crate) fn push(&mut self, timestamp_ms: i64, value: f64, score: &Score, anomaly: bool) {
         self.timestamp_ms.push(timestamp_ms);
         self.value.push(value);
