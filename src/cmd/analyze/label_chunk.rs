@@ -20,7 +20,7 @@ use parquet::file::metadata::ColumnIndexBuilder;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::schema::types::ColumnDescPtr;
 
-use super::own_chunks::{OwnChunk, PageSink};
+use super::own_chunks::{OwnChunk, PageSink, write_uleb128};
 
 /// One text column's chunk in the making.
 #[derive(Debug)]
@@ -295,12 +295,7 @@ fn text<'a>(array: &'a dyn Array) -> Result<Box<dyn Fn(usize) -> &'a [u8] + 'a>>
 
 /// One run of Parquet's RLE/bit-packing hybrid: `rows` times `value`, `bit_width` bits wide.
 fn write_rle_run(out: &mut Vec<u8>, rows: u32, value: u32, bit_width: u32) {
-    let mut header = (rows as u64) << 1;
-    while header >= 0x80 {
-        out.push((header as u8) | 0x80);
-        header >>= 7;
-    }
-    out.push(header as u8);
+    write_uleb128(out, (rows as u64) << 1);
     let bytes = bit_width.div_ceil(8) as usize;
     out.extend_from_slice(&value.to_le_bytes()[..bytes]);
 }

@@ -331,6 +331,17 @@ impl FloatChunk {
     }
 }
 
+/// Append `value` as an unsigned LEB128 varint, as Parquet's encodings write their headers and
+/// run lengths: seven bits a byte, least significant first, the high bit set on all but the
+/// last.
+pub(super) fn write_uleb128(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
 /// Statistics of a column with no nulls whose non-NaN values lie in `bounds` (none when every
 /// value was NaN). A zero bound is written as -0.0 for the min and +0.0 for the max, as the
 /// format asks, so that a reader comparing with either zero keeps the row group.

@@ -258,7 +258,7 @@ impl RowGroupEncoder {
         .into_iter();
         let mut chunks = Vec::new();
         for encoder in &mut self.fields {
-            match encoder {
+            let own = match encoder {
                 FieldEncoder::Arrow(writers) => {
                     let next = fresh.by_ref().take(writers.len()).collect();
                     for writer in std::mem::replace(writers, next) {
@@ -266,25 +266,16 @@ impl RowGroupEncoder {
                             writer.close().context("cannot encode scores")?,
                         ));
                     }
+                    continue;
                 }
-                // One leaf each; the factory's writer for it is not used.
-                FieldEncoder::Label(chunk) => {
-                    fresh.next();
-                    chunks.push(EncodedChunk::Own(chunk.take()?));
-                }
-                FieldEncoder::Time(chunk) => {
-                    fresh.next();
-                    chunks.push(EncodedChunk::Own(chunk.take()?));
-                }
-                FieldEncoder::Flag(chunk) => {
-                    fresh.next();
-                    chunks.push(EncodedChunk::Own(chunk.take()?));
-                }
-                FieldEncoder::Float(chunk) => {
-                    fresh.next();
-                    chunks.push(EncodedChunk::Own(chunk.take(&self.plan.buffers)?));
-                }
-            }
+                FieldEncoder::Label(chunk) => chunk.take(),
+                FieldEncoder::Time(chunk) => chunk.take(),
+                FieldEncoder::Flag(chunk) => chunk.take(),
+                FieldEncoder::Float(chunk) => chunk.take(&self.plan.buffers),
+            };
+            // One leaf each; the factory's writer for it is not used.
+            fresh.next();
+            chunks.push(EncodedChunk::Own(own?));
         }
         let group = EncodedRowGroup {
             chunks,

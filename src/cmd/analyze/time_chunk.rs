@@ -17,7 +17,7 @@ use parquet::file::metadata::ColumnIndexBuilder;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::schema::types::ColumnDescPtr;
 
-use super::own_chunks::{OwnChunk, PageSink};
+use super::own_chunks::{OwnChunk, PageSink, write_uleb128};
 
 /// Values per data page: the float columns' largest page (1 MiB of doubles).
 const VALUES_PER_PAGE: usize = 1 << 17;
@@ -179,14 +179,6 @@ fn pack_miniblock(deltas: &[i64], min: i64, width: u32, out: &mut Vec<u8>) {
 
 fn zigzag(value: i64) -> u64 {
     ((value << 1) ^ (value >> 63)) as u64
-}
-
-fn write_uleb128(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
 }
 
 #[cfg(test)]
