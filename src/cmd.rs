@@ -7,10 +7,8 @@ mod bench_remote_write;
 mod check_config;
 mod datasets;
 mod detect;
-mod eval_alerts;
-mod eval_labelled;
-mod eval_nab;
-mod series_keys;
+mod eval;
+mod serve;
 mod sql;
 
 use anyhow::{Context, Result};
@@ -23,11 +21,11 @@ pub(crate) fn run(command: Command) -> Result<()> {
         Command::Analyze(args) => analyze::run(&args),
         Command::Detect(args) => detect::run(&args),
         Command::Sql(args) => sql::run(&args),
-        Command::Eval(EvalCommand::Nab(args)) => eval_nab::run(&args),
-        Command::Eval(EvalCommand::Labelled(args)) => eval_labelled::run(&args),
-        Command::Eval(EvalCommand::Alerts(args)) => eval_alerts::run(&args),
+        Command::Eval(EvalCommand::Nab(args)) => eval::nab(&args),
+        Command::Eval(EvalCommand::Labelled(args)) => eval::labelled(&args),
+        Command::Eval(EvalCommand::Alerts(args)) => eval::alerts(&args),
         Command::Datasets(DatasetsCommand::Generate(args)) => datasets::generate(&args),
-        Command::Serve(args) => crate::serve::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Bench(BenchCommand::RemoteWrite(args)) => bench_remote_write::run(&args),
         Command::Bench(BenchCommand::AlertLatency(args)) => bench_alert_latency::run(&args),

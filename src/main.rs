@@ -1,11 +1,8 @@
 //! The `omen` command: parse the arguments, run the subcommand, report an error and exit.
 
 mod allocator;
-mod atomic_write;
 mod cli;
 mod cmd;
-mod config;
-mod serve;
 
 use std::process::ExitCode;
 

@@ -11,9 +11,11 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use crate::atomic_write::write_atomically;
+use omen_ingest::write_atomically;
+
+use omen_alert_runtime::store::{EventRow, FeedbackRow, Store};
+
 use crate::cli::AlertsExportArgs;
-use crate::serve::alerting::store::{EventRow, FeedbackRow, Store};
 
 /// Run `omen alerts export`.
 pub(crate) fn run(args: &AlertsExportArgs) -> Result<()> {
@@ -123,7 +125,7 @@ fn feedback_batch(rows: &[FeedbackRow]) -> Result<RecordBatch> {
 
 /// Write one batch to `path` atomically.
 fn write(path: &Path, batch: &RecordBatch) -> Result<()> {
-    write_atomically(path, |file| {
+    write_atomically(path, |file| -> Result<_> {
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .build();

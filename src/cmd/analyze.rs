@@ -37,10 +37,12 @@ use self::direct_file::DirectFile;
 use self::output::{anomalies_batch, anomalies_schema};
 use self::pipeline::Pass;
 use self::summary::Summary;
-use crate::atomic_write::temporary_for;
+use omen_ingest::temporary_for;
+
+use omen_config::Config;
+
 use crate::cli::AnalyzeArgs;
-use crate::cmd::series_keys::SeriesKeys;
-use crate::config::Config;
+use omen_ingest::SeriesKeys;
 
 /// Run `omen analyze`.
 pub(crate) fn run(args: &AnalyzeArgs) -> Result<()> {

@@ -4,8 +4,9 @@
 
 use anyhow::Result;
 
+use omen_config::Config;
+
 use crate::cli::CheckConfigArgs;
-use crate::config::Config;
 
 pub(crate) fn run(args: &CheckConfigArgs) -> Result<()> {
     let config = Config::load(Some(&args.file))?;

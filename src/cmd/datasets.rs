@@ -17,7 +17,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use crate::atomic_write::write_atomically;
+use omen_ingest::write_atomically;
+
 use crate::cli::GenerateArgs;
 
 /// Series per output file.
@@ -69,7 +70,7 @@ pub(crate) fn generate(args: &GenerateArgs) -> Result<()> {
     })?;
     let incidents_path = args.out.join("incidents.csv");
     let mut count = 0;
-    write_atomically(&incidents_path, |file| {
+    write_atomically(&incidents_path, |file| -> Result<_> {
         let mut out = std::io::BufWriter::new(file);
         writeln!(out, "__name__,instance,kind,start,end")?;
         for line in incidents.iter().flatten() {
@@ -117,7 +118,7 @@ fn write_file(
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
         .build();
-    write_atomically(path, |file| {
+    write_atomically(path, |file| -> Result<_> {
         let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
         let mut lines = Vec::new();
         for index in range {

@@ -15,7 +15,8 @@ use omen_core::{Detector, Score, Status};
 use omen_detect::{Ensemble, EnsembleConfig};
 use omen_ingest::{CsvOptions, CsvReader, CsvRow};
 
-use crate::atomic_write::write_atomically;
+use omen_ingest::write_atomically;
+
 use crate::cli::DetectArgs;
 
 /// The output columns, in order.
@@ -37,7 +38,7 @@ pub(crate) fn run(args: &DetectArgs) -> Result<()> {
     let reader = CsvReader::open(&args.file, &options).map_err(with_hint)?;
     let mut detector = Ensemble::new(EnsembleConfig::default());
     let summary = match &args.out {
-        Some(out) => write_atomically(out, |file| {
+        Some(out) => write_atomically(out, |file| -> Result<_> {
             score_rows(reader, &mut detector, file).map_err(|failure| failure.into_anyhow(out))
         })?,
         None => match score_rows(reader, &mut detector, &mut io::stdout().lock()) {

@@ -18,9 +18,11 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use crate::atomic_write::temporary_for;
+use omen_ingest::temporary_for;
+
+use omen_config::Config;
+
 use crate::cli::SqlArgs;
-use crate::config::Config;
 
 /// Run `omen sql`.
 pub(crate) fn run(args: &SqlArgs) -> Result<()> {

@@ -200,6 +200,39 @@ pub enum Error {
         expected: &'static str,
     },
 
+    /// Series columns could not be keyed, decoded or formatted.
+    #[error("{context}: {cause}")]
+    SeriesKeys {
+        /// What was being done.
+        context: &'static str,
+        /// Arrow's error.
+        cause: arrow::error::ArrowError,
+    },
+
+    /// An output file could not be written, synced or renamed into place.
+    #[error("cannot write `{}`: {cause}", path.display())]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+
+    /// No temporary file could be made beside an output file.
+    #[error(
+        "cannot create a temporary file in `{}` to write `{}`: {cause}",
+        dir.display(),
+        path.display()
+    )]
+    TemporaryFile {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// The output file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        cause: std::io::Error,
+    },
+
     /// Neither a value column nor any numeric column to treat as one series each.
     #[error(
         "no value column: expected a column named `value` (long layout; or name one with \

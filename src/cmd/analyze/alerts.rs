@@ -22,7 +22,7 @@ use omen_engine::StepContext;
 use omen_engine::live::Labels;
 
 use super::output::timestamp_type;
-use crate::cmd::series_keys::SeriesKeys;
+use omen_ingest::SeriesKeys;
 
 /// One alert episode: from firing to resolved (or the end of the data).
 #[derive(Debug, Clone)]

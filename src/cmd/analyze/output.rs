@@ -11,7 +11,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use omen_core::Score;
 use omen_engine::AnomalyInterval;
 
-use crate::cmd::series_keys::SeriesKeys;
+use omen_ingest::SeriesKeys;
 
 /// The type of every timestamp Omen writes: Unix milliseconds, UTC.
 pub(crate) fn timestamp_type() -> DataType {

@@ -31,8 +31,8 @@ use super::direct_file::DirectFile;
 use super::output::{ScoreColumns, scores_schema};
 use super::routing::{Routed, Router};
 use super::scores_file::{self, EncodedRowGroup, RowGroupEncoder};
-use crate::cmd::series_keys::SeriesKeys;
-use crate::config::Config;
+use omen_config::Config;
+use omen_ingest::SeriesKeys;
 
 /// Batches in flight per worker (of up to 32,768 rows, about 1.3 MB each): enough that a
 /// worker does not wait on the reader while it decodes a new row group (4 left the cores idle

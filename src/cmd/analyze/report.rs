@@ -19,8 +19,8 @@ use tempfile::NamedTempFile;
 
 use super::alerts::Episode;
 use super::summary::Summary;
-use crate::atomic_write::temporary_for;
-use crate::cmd::series_keys::SeriesKeys;
+use omen_ingest::SeriesKeys;
+use omen_ingest::temporary_for;
 
 /// What the page says about the run, beside the charts.
 pub(crate) struct RunFacts<'a> {

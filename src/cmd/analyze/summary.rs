@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 use omen_engine::{ReplayReport, SeriesReport};
 
-use crate::cmd::series_keys::SeriesKeys;
+use omen_ingest::SeriesKeys;
 
 /// One line of the top-series table.
 #[derive(Debug)]

@@ -10,15 +10,16 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::compute::{cast, filter, is_not_null};
 use arrow::datatypes::DataType;
 use futures::StreamExt;
 use omen_ingest::{LayoutKind, MetricsTable, ReadOrder, TableOptions, parse_timestamp_ms};
 
-use crate::cli::EvalLabelledArgs;
-use crate::cmd::series_keys::SeriesKeys;
+use omen_ingest::SeriesKeys;
+
+use crate::LabelledOptions;
+use crate::error::{Context, Result, bail};
 
 /// One series' rows, in time order.
 #[derive(Debug, Default)]
@@ -95,7 +96,7 @@ impl Grouped {
 }
 
 /// Read `args.input`, Parquet or CSV by its extension.
-pub(super) async fn read(args: &EvalLabelledArgs) -> Result<(Vec<SeriesRows>, ReadStats)> {
+pub(super) async fn read(args: &LabelledOptions) -> Result<(Vec<SeriesRows>, ReadStats)> {
     let path = Path::new(&args.input);
     let is_csv = path
         .extension()
@@ -109,7 +110,7 @@ pub(super) async fn read(args: &EvalLabelledArgs) -> Result<(Vec<SeriesRows>, Re
     Ok(grouped.finish())
 }
 
-async fn read_parquet(args: &EvalLabelledArgs) -> Result<Grouped> {
+async fn read_parquet(args: &LabelledOptions) -> Result<Grouped> {
     let options = TableOptions {
         timestamp_column: args.timestamp_column.clone(),
         value_column: args.value_column.clone(),
@@ -195,7 +196,7 @@ fn labels_of(batch: &RecordBatch, timestamp: usize, label: usize) -> Result<Vec<
         .collect())
 }
 
-fn read_csv(args: &EvalLabelledArgs) -> Result<Grouped> {
+fn read_csv(args: &LabelledOptions) -> Result<Grouped> {
     let path = Path::new(&args.input);
     let mut reader = csv::Reader::from_path(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;

@@ -1,4 +1,4 @@
-//! The configuration file: TOML, one table per stage, every field optional.
+#![doc = include_str!("../README.md")]
 //!
 //! ```toml
 //! [detector]        # omen_detect::EnsembleConfig
@@ -9,7 +9,7 @@
 //! threshold = 0.5
 //! merge_gap = 5
 //!
-//! [server]          # omen serve: crate::serve::config::ServerConfig
+//! [server]          # omen serve: ServerConfig
 //! listen = "127.0.0.1:9310"
 //! data_dir = "omen-data"
 //!
@@ -19,97 +19,113 @@
 //! matchers = ['{job="node"}']
 //! ```
 
+mod error;
 mod locate;
+mod server;
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use omen_alert::AlertConfig;
 use omen_detect::EnsembleConfig;
 use omen_engine::VerdictConfig;
 use omen_engine::live::LiveConfig;
-
-use omen_alert::AlertConfig;
 use omen_notify::{ChannelKind, NotifyConfig};
-
-use crate::serve::config::ServerConfig;
 use serde::Deserialize;
+
+pub use error::{Error, Result};
+pub use server::{
+    AuthConfig, ServerConfig, default_alert_resend_interval, default_data_dir, default_listen,
+    default_max_body_bytes, default_max_decoded_bytes,
+};
 
 /// Everything a configuration file may set.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub(crate) struct Config {
+pub struct Config {
     /// The detector's settings, for every series.
-    pub(crate) detector: EnsembleConfig,
+    pub detector: EnsembleConfig,
     /// How scores become verdicts and intervals.
-    pub(crate) verdict: VerdictConfig,
+    pub verdict: VerdictConfig,
     /// Where and how `omen serve` serves.
-    pub(crate) server: ServerConfig,
+    pub server: ServerConfig,
     /// `omen serve`'s engine: shards, queues, limits, expiry, snapshots, selectors.
-    pub(crate) live: LiveConfig,
+    pub live: LiveConfig,
     /// Alert rules, maintenance windows, webhook grouping and remediation actions.
-    pub(crate) alert: AlertConfig,
+    pub alert: AlertConfig,
     /// Where notifications go (Alertmanager, webhooks, actions), and their safety rails.
-    pub(crate) notify: NotifyConfig,
+    pub notify: NotifyConfig,
 }
 
 impl Config {
     /// Read and validate `path`, or the defaults when there is none.
-    pub(crate) fn load(path: Option<&Path>) -> Result<Self> {
+    pub fn load(path: Option<&Path>) -> Result<Self> {
         let Some(path) = path else {
             return Ok(Self::default());
         };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the configuration `{}`", path.display()))?;
-        let config = Self::parse(&text)
-            .with_context(|| format!("invalid configuration `{}`", path.display()))?;
-        Ok(config)
+        let text = std::fs::read_to_string(path).map_err(|cause| Error::Read {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        Self::parse(&text).map_err(|cause| Error::Invalid {
+            path: path.to_path_buf(),
+            cause: Box::new(cause),
+        })
     }
 
     /// Parse and validate `text`. A setting that parses but is out of range is reported with
     /// the line it is written on (syntax and type errors from `toml` carry theirs already).
-    pub(crate) fn parse(text: &str) -> Result<Self> {
+    pub fn parse(text: &str) -> Result<Self> {
         let config: Self = toml::from_str(text)?;
         config
             .validate()
             .map_err(|err| match locate::line_named_in(text, &err.to_string()) {
-                Some((key, line)) => err.context(format!("line {line}, `{key}`")),
+                Some((key, line)) => Error::AtLine {
+                    line,
+                    key,
+                    cause: Box::new(err),
+                },
                 None => err,
             })?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<()> {
+        let setting = |err: &dyn std::fmt::Display| Error::Setting(err.to_string());
         self.detector.validate().map_err(|err| match err {
             // The detector names its settings without the table they are in.
             omen_core::Error::InvalidSetting { name, reason } => {
-                anyhow::anyhow!("invalid setting `detector.{name}`: {reason}")
+                Error::Setting(format!("invalid setting `detector.{name}`: {reason}"))
             }
-            other => other.into(),
+            other => setting(&other),
         })?;
-        self.verdict.validate()?;
+        self.verdict.validate().map_err(|e| setting(&e))?;
         self.server.validate()?;
-        self.live.validate()?;
+        self.live.validate().map_err(|e| setting(&e))?;
         let alerts = self
             .alert
             .validate()
-            .map_err(|err| anyhow::anyhow!("invalid setting {err}"))?;
+            .map_err(|err| Error::Setting(format!("invalid setting {err}")))?;
         self.notify
             .validate()
-            .map_err(|err| anyhow::anyhow!("invalid setting {err}"))?;
+            .map_err(|err| Error::Setting(format!("invalid setting {err}")))?;
         for (channel, actions) in alerts.channels() {
             match self.notify.channel(channel) {
                 Some(c) if c.kind == ChannelKind::Action => {}
-                Some(c) => anyhow::bail!(
-                    "invalid setting `alert.actions`: action `{}` sends to channel `{channel}`, \
+                Some(c) => {
+                    return Err(Error::Setting(format!(
+                        "invalid setting `alert.actions`: action `{}` sends to channel `{channel}`, \
                      which is of kind `{}`, not `action`",
-                    actions.join("`, `"),
-                    c.kind.as_str()
-                ),
-                None => anyhow::bail!(
-                    "invalid setting `alert.actions`: action `{}` sends to channel `{channel}`, \
-                     which [[notify.channels]] does not define",
-                    actions.join("`, `")
-                ),
+                        actions.join("`, `"),
+                        c.kind.as_str()
+                    )));
+                }
+                None => {
+                    return Err(Error::Setting(format!(
+                        "invalid setting `alert.actions`: action `{}` sends to channel \
+                         `{channel}`, which [[notify.channels]] does not define",
+                        actions.join("`, `")
+                    )));
+                }
             }
         }
         Ok(())
@@ -122,7 +138,7 @@ mod tests {
 
     #[test]
     fn the_documented_example_parses() {
-        let doc = include_str!("config.rs");
+        let doc = include_str!("lib.rs");
         let example: String = doc
             .lines()
             .skip_while(|l| !l.starts_with("//! ```toml"))
@@ -139,7 +155,7 @@ mod tests {
 
     #[test]
     fn the_readme_example_parses() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../../README.md");
         let example: String = readme
             .split("```toml\n")
             .skip(1)
@@ -158,7 +174,7 @@ mod tests {
 
     #[test]
     fn the_readme_alert_example_parses() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../../README.md");
         let example = readme
             .split("```toml\n")
             .skip(1)
@@ -177,7 +193,8 @@ mod tests {
 
     #[test]
     fn the_alert_latency_bench_config_parses() {
-        let config = Config::parse(include_str!("../benches/config/alert-latency.toml")).unwrap();
+        let config =
+            Config::parse(include_str!("../../../benches/config/alert-latency.toml")).unwrap();
         assert_eq!(config.alert.grouping.group_wait, std::time::Duration::ZERO);
     }
 

@@ -15,17 +15,42 @@
 
 use std::sync::{Arc, PoisonError};
 
-use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
 use omen_alert::Note;
 use omen_engine::live::Labels;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::store::{FeedbackRow, Store};
-use crate::serve::AppState;
+use crate::AlertRuntime;
+use crate::store::{FeedbackRow, Store};
+
+/// What the API needs from the server it is mounted in: the alert runtime, and a way to make
+/// the engine learn a series afresh (feedback `expected_change`).
+pub trait AlertApiHost: Send + Sync + 'static {
+    /// The running alert stage.
+    fn alerts(&self) -> &AlertRuntime;
+    /// Forget what the series' model learned; false when the series is not modelled (any
+    /// more). Called off the async runtime: it may block.
+    fn rebaseline(&self, labels: &Labels) -> bool;
+}
+
+/// The routes of the alert API, for the server to merge behind its authentication.
+pub fn routes<H: AlertApiHost>() -> Router<Arc<H>> {
+    Router::new()
+        .route("/api/v1/alerts", get(alerts::<H>))
+        .route("/api/v1/alerts/active", get(active::<H>))
+        .route(
+            "/api/v1/feedback",
+            axum::routing::post(feedback::<H>).get(feedback_list::<H>),
+        )
+        .route("/api/v1/adjustments", get(adjustments::<H>))
+        .route("/api/v1/adjustments/{id}", delete(undo::<H>))
+        .route("/api/v1/notifications/dead-letters", get(dead_letters::<H>))
+}
 
 fn ok(data: impl serde::Serialize) -> Response {
     Json(json!({"status": "success", "data": data})).into_response()
@@ -36,8 +61,8 @@ fn error(status: StatusCode, kind: &str, message: impl std::fmt::Display) -> Res
     (status, Json(body)).into_response()
 }
 
-fn internal(err: anyhow::Error) -> Response {
-    tracing::error!(error = %format!("{err:#}"), "alert API failed");
+fn internal(err: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %err, "alert API failed");
     error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
@@ -67,12 +92,11 @@ fn params(query: Option<&str>) -> Result<(usize, Option<String>), String> {
 
 /// Run `read` on the store and answer its result (500 on a store error, logged).
 fn from_store<T: serde::Serialize>(
-    state: &AppState,
-    read: impl FnOnce(&mut Store) -> anyhow::Result<T>,
+    alerts: &AlertRuntime,
+    read: impl FnOnce(&mut Store) -> crate::Result<T>,
 ) -> Response {
-    let mut store = state
-        .alerting
-        .store
+    let mut store = alerts
+        .store()
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     match read(&mut store) {
@@ -82,21 +106,21 @@ fn from_store<T: serde::Serialize>(
 }
 
 /// `GET /api/v1/alerts`.
-pub(crate) async fn alerts(
-    State(state): State<Arc<AppState>>,
+async fn alerts<H: AlertApiHost>(
+    State(state): State<Arc<H>>,
     RawQuery(query): RawQuery,
 ) -> Response {
     match params(query.as_deref()) {
-        Ok((limit, alert_id)) => {
-            from_store(&state, |store| store.events(alert_id.as_deref(), limit))
-        }
+        Ok((limit, alert_id)) => from_store(state.alerts(), |store| {
+            store.events(alert_id.as_deref(), limit)
+        }),
         Err(message) => error(StatusCode::BAD_REQUEST, "bad_data", message),
     }
 }
 
 /// `GET /api/v1/alerts/active`.
-pub(crate) async fn active(State(state): State<Arc<AppState>>) -> Response {
-    from_store(&state, |store| {
+async fn active<H: AlertApiHost>(State(state): State<Arc<H>>) -> Response {
+    from_store(state.alerts(), |store| {
         Ok(store
             .active()?
             .into_iter()
@@ -108,7 +132,7 @@ pub(crate) async fn active(State(state): State<Arc<AppState>>) -> Response {
 /// The body of `POST /api/v1/feedback`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct FeedbackRequest {
+struct FeedbackRequest {
     alert_id: String,
     verdict: String,
     #[serde(default)]
@@ -118,8 +142,8 @@ pub(crate) struct FeedbackRequest {
 }
 
 /// `POST /api/v1/feedback`.
-pub(crate) async fn feedback(
-    State(state): State<Arc<AppState>>,
+async fn feedback<H: AlertApiHost>(
+    State(state): State<Arc<H>>,
     body: axum::body::Bytes,
 ) -> Response {
     let request: FeedbackRequest = match serde_json::from_slice(&body) {
@@ -132,10 +156,10 @@ pub(crate) async fn feedback(
             );
         }
     };
-    let alerting = &state.alerting;
+    let alerting = state.alerts();
     let alert = {
         let store = alerting
-            .store
+            .store()
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         match store.alert(&request.alert_id) {
@@ -150,7 +174,7 @@ pub(crate) async fn feedback(
             Err(err) => return internal(err),
         }
     };
-    let now = omen_notify::now_ms();
+    let now = alerting.now_ms();
     let note = Note {
         author: if request.who.is_empty() {
             "anonymous".into()
@@ -161,7 +185,7 @@ pub(crate) async fn feedback(
         at_ms: now,
         alert_id: Some(alert.id.clone()),
     };
-    let adjustments = alerting.rules.adjustments();
+    let adjustments = alerting.rules().adjustments();
     let made = match request.verdict.as_str() {
         "false_positive" => match adjustments.false_positive(&alert, note) {
             Ok(ids) => ids,
@@ -171,9 +195,8 @@ pub(crate) async fn feedback(
         "expected_change" => {
             let series: Vec<(String, String)> = alert.series.clone().into_iter().collect();
             let labels = Labels::from_pairs(&series);
-            let engine_state = state.clone();
-            let found =
-                tokio::task::spawn_blocking(move || engine_state.engine.rebaseline(&labels)).await;
+            let host = state.clone();
+            let found = tokio::task::spawn_blocking(move || host.rebaseline(&labels)).await;
             if !matches!(found, Ok(true)) {
                 tracing::info!(alert = %alert.id, "expected change for a series no longer modelled");
             }
@@ -199,7 +222,7 @@ pub(crate) async fn feedback(
         adjustments: made,
     };
     let mut store = alerting
-        .store
+        .store()
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     let saved = store
@@ -212,23 +235,23 @@ pub(crate) async fn feedback(
 }
 
 /// `GET /api/v1/feedback`.
-pub(crate) async fn feedback_list(
-    State(state): State<Arc<AppState>>,
+async fn feedback_list<H: AlertApiHost>(
+    State(state): State<Arc<H>>,
     RawQuery(query): RawQuery,
 ) -> Response {
     match params(query.as_deref()) {
-        Ok((limit, _)) => from_store(&state, |store| store.feedback(limit)),
+        Ok((limit, _)) => from_store(state.alerts(), |store| store.feedback(limit)),
         Err(message) => error(StatusCode::BAD_REQUEST, "bad_data", message),
     }
 }
 
 /// `GET /api/v1/adjustments`.
-pub(crate) async fn adjustments(State(state): State<Arc<AppState>>) -> Response {
-    ok(state.alerting.rules.adjustments().list())
+async fn adjustments<H: AlertApiHost>(State(state): State<Arc<H>>) -> Response {
+    ok(state.alerts().rules().adjustments().list())
 }
 
 /// `DELETE /api/v1/adjustments/{id}`.
-pub(crate) async fn undo(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+async fn undo<H: AlertApiHost>(State(state): State<Arc<H>>, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<u64>() else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -236,14 +259,14 @@ pub(crate) async fn undo(State(state): State<Arc<AppState>>, Path(id): Path<Stri
             format!("`{id}` is not an adjustment id"),
         );
     };
-    let adjustments = state.alerting.rules.adjustments();
+    let adjustments = state.alerts().rules().adjustments();
     let undone = match adjustments.undo(id) {
         Ok(undone) => undone,
         Err(err) => return error(StatusCode::NOT_FOUND, "not_found", err),
     };
     let mut store = state
-        .alerting
-        .store
+        .alerts()
+        .store()
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     match store.save_adjustments(&adjustments.save()) {
@@ -253,8 +276,8 @@ pub(crate) async fn undo(State(state): State<Arc<AppState>>, Path(id): Path<Stri
 }
 
 /// `GET /api/v1/notifications/dead-letters`.
-pub(crate) async fn dead_letters(State(state): State<Arc<AppState>>) -> Response {
-    match state.alerting.outbox.dead_letters() {
+async fn dead_letters<H: AlertApiHost>(State(state): State<Arc<H>>) -> Response {
+    match state.alerts().outbox().dead_letters() {
         Ok(entries) => {
             let data: Vec<Value> = entries
                 .iter()
@@ -265,6 +288,6 @@ pub(crate) async fn dead_letters(State(state): State<Arc<AppState>>) -> Response
                 .collect();
             ok(data)
         }
-        Err(err) => internal(err.into()),
+        Err(err) => internal(err),
     }
 }

@@ -6,10 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use omen_alert::{Alert, AlertEvent, EventKind, FiringState, SavedAdjustments};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+
+use crate::error::{Error, Result};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -46,54 +47,75 @@ CREATE TABLE IF NOT EXISTS adjustments (
 
 /// One row of the alert history.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct EventRow {
-    pub(crate) seq: i64,
-    pub(crate) at_ms: i64,
-    pub(crate) kind: String,
-    pub(crate) alert: Alert,
+pub struct EventRow {
+    /// Its place in the history (rises with every event).
+    pub seq: i64,
+    /// When it was recorded, in milliseconds since the epoch.
+    pub at_ms: i64,
+    /// `firing`, `updated` or `resolved`.
+    pub kind: String,
+    /// The alert as it was then.
+    pub alert: Alert,
 }
 
 /// One feedback, as recorded.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct FeedbackRow {
-    pub(crate) seq: i64,
-    pub(crate) at_ms: i64,
-    pub(crate) alert_id: String,
-    pub(crate) verdict: String,
-    pub(crate) who: String,
-    pub(crate) why: String,
+pub struct FeedbackRow {
+    /// Its place among the feedback (rises with every one).
+    pub seq: i64,
+    /// When it was given, in milliseconds since the epoch.
+    pub at_ms: i64,
+    /// The alert it is about.
+    pub alert_id: String,
+    /// `false_positive`, `true_positive` or `expected_change`.
+    pub verdict: String,
+    /// Who gave it.
+    pub who: String,
+    /// Why.
+    pub why: String,
     /// The ids of the adjustments it made.
-    pub(crate) adjustments: Vec<u64>,
+    pub adjustments: Vec<u64>,
 }
 
 /// A firing alert saved for the next start.
 #[derive(Debug, Clone)]
-pub(crate) struct ActiveAlert {
-    pub(crate) series: Vec<(String, String)>,
-    pub(crate) state: FiringState,
-    pub(crate) alert: Alert,
-    pub(crate) notified_at_ms: i64,
+pub struct ActiveAlert {
+    /// The series' labels.
+    pub series: Vec<(String, String)>,
+    /// What the lifecycle needs to carry on firing.
+    pub state: FiringState,
+    /// The alert as last sent.
+    pub alert: Alert,
+    /// When it was last recorded.
+    pub notified_at_ms: i64,
 }
 
 /// The SQLite file.
 #[derive(Debug)]
-pub(crate) struct Store {
+pub struct Store {
     db: Connection,
 }
 
 impl Store {
-    pub(crate) fn open(path: &Path) -> Result<Self> {
-        let db = Connection::open(path)
-            .with_context(|| format!("cannot open the alert store `{}`", path.display()))?;
+    /// Open (or create) the file at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let db = Connection::open(path).map_err(|cause| Error::Open {
+            action: "open the alert store",
+            path: path.to_path_buf(),
+            cause,
+        })?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
-        db.execute_batch(SCHEMA)
-            .with_context(|| format!("cannot create the tables of `{}`", path.display()))?;
+        db.execute_batch(SCHEMA).map_err(|cause| Error::Open {
+            action: "create the tables of",
+            path: path.to_path_buf(),
+            cause,
+        })?;
         Ok(Self { db })
     }
 
     /// Record events (one transaction) and keep the `active` table in step.
-    pub(crate) fn record(&mut self, events: &[AlertEvent], now_ms: i64) -> Result<()> {
+    pub fn record(&mut self, events: &[AlertEvent], now_ms: i64) -> Result<()> {
         let tx = self.db.transaction()?;
         for event in events {
             let alert = &event.alert;
@@ -129,7 +151,7 @@ impl Store {
     }
 
     /// The alerts firing when the last run stopped.
-    pub(crate) fn active(&self) -> Result<Vec<ActiveAlert>> {
+    pub fn active(&self) -> Result<Vec<ActiveAlert>> {
         let mut stmt = self
             .db
             .prepare("SELECT series, state, alert, notified_at_ms FROM active")?;
@@ -155,7 +177,7 @@ impl Store {
     }
 
     /// The newest `limit` events, newest first; only those of `alert_id` when given.
-    pub(crate) fn events(&self, alert_id: Option<&str>, limit: usize) -> Result<Vec<EventRow>> {
+    pub fn events(&self, alert_id: Option<&str>, limit: usize) -> Result<Vec<EventRow>> {
         let mut stmt = self.db.prepare(
             "SELECT seq, at_ms, kind, alert FROM events WHERE (?1 IS NULL OR alert_id = ?1) ORDER BY seq DESC LIMIT ?2",
         )?;
@@ -181,7 +203,7 @@ impl Store {
     }
 
     /// The latest state of one alert, by id.
-    pub(crate) fn alert(&self, alert_id: &str) -> Result<Option<Alert>> {
+    pub fn alert(&self, alert_id: &str) -> Result<Option<Alert>> {
         let alert: Option<String> = self
             .db
             .query_row(
@@ -193,7 +215,8 @@ impl Store {
         Ok(alert.map(|a| serde_json::from_str(&a)).transpose()?)
     }
 
-    pub(crate) fn add_feedback(&mut self, row: &FeedbackRow) -> Result<i64> {
+    /// Record one feedback; returns its sequence number.
+    pub fn add_feedback(&mut self, row: &FeedbackRow) -> Result<i64> {
         self.db.execute(
             "INSERT INTO feedback (at_ms, alert_id, verdict, who, why, adjustments) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![row.at_ms, row.alert_id, row.verdict, row.who, row.why, serde_json::to_string(&row.adjustments)?],
@@ -201,7 +224,8 @@ impl Store {
         Ok(self.db.last_insert_rowid())
     }
 
-    pub(crate) fn feedback(&self, limit: usize) -> Result<Vec<FeedbackRow>> {
+    /// The newest `limit` feedback rows, newest first.
+    pub fn feedback(&self, limit: usize) -> Result<Vec<FeedbackRow>> {
         let mut stmt = self.db.prepare(
             "SELECT seq, at_ms, alert_id, verdict, who, why, adjustments FROM feedback ORDER BY seq DESC LIMIT ?1",
         )?;
@@ -232,7 +256,8 @@ impl Store {
         Ok(out)
     }
 
-    pub(crate) fn save_adjustments(&mut self, saved: &SavedAdjustments) -> Result<()> {
+    /// Save the feedback adjustments (replacing what was saved).
+    pub fn save_adjustments(&mut self, saved: &SavedAdjustments) -> Result<()> {
         self.db.execute(
             "INSERT OR REPLACE INTO adjustments (id, saved) VALUES (1, ?1)",
             [serde_json::to_string(saved)?],
@@ -240,7 +265,8 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) fn adjustments(&self) -> Result<Option<SavedAdjustments>> {
+    /// The saved feedback adjustments, if any.
+    pub fn adjustments(&self) -> Result<Option<SavedAdjustments>> {
         let saved: Option<String> = self
             .db
             .query_row("SELECT saved FROM adjustments WHERE id = 1", [], |r| {

@@ -98,7 +98,7 @@ fn render(state: &AppState, parts: &mpsc::Sender<String>) {
     state.receiver.encode(&mut out);
     let stats = state.engine.stats();
     render_engine(&mut out, &stats, state);
-    super::notify_metrics::render(&mut out, &state.alerting.stats.snapshot());
+    super::notify_metrics::render(&mut out, &state.alerting.stats().snapshot());
     if render_series(&mut out, state, parts).is_err() {
         return;
     }

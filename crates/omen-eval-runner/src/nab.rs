@@ -30,7 +30,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
 use omen_core::Detector;
 use omen_detect::{Ensemble, EscalationGate};
 use omen_eval::nab::{
@@ -39,8 +38,9 @@ use omen_eval::nab::{
 use omen_ingest::{CsvOptions, CsvReader};
 
 use self::report::Report;
-use crate::atomic_write::write_atomically;
-use crate::cli::EvalNabArgs;
+use crate::NabOptions;
+use crate::error::{Context, Result, bail};
+use omen_ingest::write_atomically;
 
 /// Where the corpus is looked for when `--data` is not given, relative to the current directory.
 const DEFAULT_DATA: &str = "../shared/datasets/nab";
@@ -57,7 +57,7 @@ const HEADER: [&str; 3] = ["timestamp", "value", "anomaly_score"];
 const FIXED_THRESHOLD: f64 = 0.5;
 
 /// Run `omen eval nab`.
-pub(crate) fn run(args: &EvalNabArgs) -> Result<()> {
+pub fn run(args: &NabOptions) -> Result<()> {
     let data = corpus_dir(args.data.as_deref())?;
     let windows_path = data.join(WINDOWS_FILE);
     let windows = Windows::load(&windows_path)?;
@@ -225,7 +225,7 @@ fn detect_file(input: &Path, out: &Path, file: &str) -> Result<Detected> {
     let cannot_write = || format!("cannot write `{}`", output.display());
     let mut detector = Ensemble::default();
     let mut gate = EscalationGate::default();
-    write_atomically(&output, |sink| {
+    write_atomically(&output, |sink| -> Result<_> {
         let mut timestamps = Vec::new();
         let mut scores = Vec::new();
         let mut raw_scores = Vec::new();
@@ -275,7 +275,7 @@ fn nab_score(score: f64) -> f64 {
 /// Writes the report's numbers as JSON, atomically.
 fn write_json(path: &Path, report: &Report<'_>) -> Result<()> {
     let json = report.to_json();
-    write_atomically(path, |file| {
+    write_atomically(path, |file| -> Result<_> {
         let mut writer = BufWriter::new(file);
         let written: Result<()> = (|| {
             serde_json::to_writer_pretty(&mut writer, &json)?;

@@ -1,58 +1,20 @@
 //! The engine's [`Observer`]: runs each series' alert rules on the shard thread, in the series'
 //! own slot (no lock, no lookup per sample), and hands the rare transitions to the hub.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Mutex, PoisonError};
 
-use omen_alert::{AlertEvent, CompiledAlerts, FiringState, Observation, SeriesAlerts};
+use omen_alert::{AlertEvent, CompiledAlerts, Observation, SeriesAlerts};
 use omen_engine::live::{Labels, Observer, ObserverSlot, ScoredSample};
 
-/// Firing alerts saved before a restart, by the series' encoded labels: each taken by its
-/// series when it first shows up again; what is left when the hub's deadline passes belongs
-/// to series that did not come back, and the hub resolves it.
-#[derive(Debug, Default)]
-pub(crate) struct Restored {
-    states: Mutex<HashMap<Vec<u8>, Vec<FiringState>>>,
-    any: AtomicBool,
-}
-
-impl Restored {
-    pub(crate) fn new(states: HashMap<Vec<u8>, Vec<FiringState>>) -> Self {
-        Self {
-            any: AtomicBool::new(!states.is_empty()),
-            states: Mutex::new(states),
-        }
-    }
-
-    /// The saved states of one series, taken.
-    fn take(&self, series: &[u8]) -> Vec<FiringState> {
-        if !self.any.load(Ordering::Relaxed) {
-            return Vec::new();
-        }
-        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        let taken = states.remove(series).unwrap_or_default();
-        if states.is_empty() {
-            self.any.store(false, Ordering::Relaxed);
-        }
-        taken
-    }
-
-    /// Every series not claimed yet, taken.
-    pub(crate) fn take_unclaimed(&self) -> Vec<Vec<u8>> {
-        let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
-        self.any.store(false, Ordering::Relaxed);
-        states.drain().map(|(series, _)| series).collect()
-    }
-}
+use crate::restored::Restored;
 
 /// The slot of a series that no rule covers: zero-sized, so boxing it allocates nothing.
 struct Uncovered;
 
 /// Feeds every scored sample to its series' rules.
 #[derive(Debug)]
-pub(crate) struct AlertObserver {
+pub struct AlertObserver {
     rules: Arc<CompiledAlerts>,
     events: Sender<Vec<AlertEvent>>,
     restored: Arc<Restored>,

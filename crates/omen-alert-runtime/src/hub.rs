@@ -22,10 +22,11 @@ use std::time::Duration;
 use omen_alert::{
     Alert, AlertEvent, CompiledAlerts, EventKind, Grouper, alertmanager, idempotency_key,
 };
-use omen_notify::{Notification, Outbox, now_ms};
+use omen_notify::{Notification, Outbox};
 
-use super::observer::Restored;
-use super::store::Store;
+use crate::clock::Clock;
+use crate::restored::Restored;
+use crate::store::Store;
 
 /// The longest the hub sleeps without looking at its timers.
 const MAX_WAIT: Duration = Duration::from_millis(500);
@@ -36,6 +37,8 @@ pub(crate) struct Hub {
     pub(crate) rules: Arc<CompiledAlerts>,
     pub(crate) outbox: Outbox,
     pub(crate) store: Arc<Mutex<Store>>,
+    /// Where the hub reads the time.
+    pub(crate) clock: Arc<dyn Clock>,
     /// Names of the `kind = "alertmanager"` channels.
     pub(crate) alertmanagers: Vec<String>,
     /// One grouper per `kind = "webhook"` channel.
@@ -56,28 +59,28 @@ impl Hub {
     /// Take events until `stop` is set and the channel is empty.
     pub(crate) fn run(mut self, events: Receiver<Vec<AlertEvent>>, stop: Arc<AtomicBool>) {
         loop {
-            let wait = self.wait(now_ms());
+            let wait = self.wait(self.clock.now_ms());
             match events.recv_timeout(wait) {
                 Ok(first) => {
                     let mut batch = first;
                     while let Ok(more) = events.try_recv() {
                         batch.extend(more);
                     }
-                    self.handle(batch, now_ms());
+                    self.handle(batch, self.clock.now_ms());
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
-            self.tick(now_ms());
+            self.tick(self.clock.now_ms());
             if stop.load(Ordering::Acquire) {
                 let rest: Vec<AlertEvent> = events.try_iter().flatten().collect();
                 if rest.is_empty() {
                     break;
                 }
-                self.handle(rest, now_ms());
+                self.handle(rest, self.clock.now_ms());
             }
         }
-        self.tick(now_ms());
+        self.tick(self.clock.now_ms());
     }
 
     /// Until the next timer, within [1 ms, MAX_WAIT].
@@ -233,3 +236,6 @@ impl Hub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,15 +14,14 @@ use std::fmt::Write as _;
 use std::thread;
 use std::time::Instant;
 
-use anyhow::Result;
 use omen_engine::{SeriesReplay, Step};
 use omen_eval::labelled::{LabelledReport, LabelledSeries, Metrics, evaluate};
 use serde::Serialize;
 
 use self::read::SeriesRows;
-use crate::atomic_write::write_atomically;
-use crate::cli::EvalLabelledArgs;
-use crate::config::Config;
+use crate::LabelledOptions;
+use crate::error::{Context, Result, bail};
+use omen_ingest::write_atomically;
 
 /// What `--json` writes.
 #[derive(Debug, Serialize)]
@@ -38,15 +37,17 @@ struct JsonReport<'a> {
 }
 
 /// Run `omen eval labelled`.
-pub(crate) fn run(args: &EvalLabelledArgs) -> Result<()> {
+pub fn run(args: &LabelledOptions) -> Result<()> {
     let started = Instant::now();
-    let config = Config::load(args.config.as_deref())?;
-    let runtime = super::async_runtime()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let (series, stats) = runtime.block_on(read::read(args))?;
     if series.is_empty() {
-        anyhow::bail!("`{}` has no rows to evaluate", args.input);
+        bail!("`{}` has no rows to evaluate", args.input);
     }
-    let labelled = replay_all(&series, &config)?;
+    let labelled = replay_all(&series, args)?;
     let report = evaluate(&labelled, args.delay);
     print!("{}", render(&report, stats.rows, started.elapsed()));
     if stats.duplicates > 0 || stats.null_timestamps > 0 {
@@ -62,10 +63,10 @@ pub(crate) fn run(args: &EvalLabelledArgs) -> Result<()> {
             rows_read: stats.rows,
             duplicates_dropped: stats.duplicates,
             null_timestamps_dropped: stats.null_timestamps,
-            verdict_threshold: config.verdict.threshold,
+            verdict_threshold: args.verdict.threshold,
             report: &report,
         };
-        write_atomically(path, |file| {
+        write_atomically(path, |file| -> Result<_> {
             serde_json::to_writer_pretty(&mut *file, &json)?;
             Ok(())
         })?;
@@ -75,7 +76,7 @@ pub(crate) fn run(args: &EvalLabelledArgs) -> Result<()> {
 }
 
 /// Every series through its own detector, series spread over the cores.
-fn replay_all(series: &[SeriesRows], config: &Config) -> Result<Vec<LabelledSeries>> {
+fn replay_all(series: &[SeriesRows], config: &LabelledOptions) -> Result<Vec<LabelledSeries>> {
     let workers = thread::available_parallelism().map_or(2, |n| n.get());
     let chunk = series.len().div_ceil(workers).max(1);
     thread::scope(|scope| {
@@ -98,7 +99,7 @@ fn replay_all(series: &[SeriesRows], config: &Config) -> Result<Vec<LabelledSeri
 }
 
 /// One series through a fresh detector: its scores and verdicts beside its labels.
-fn replay(series: &SeriesRows, config: &Config) -> Result<LabelledSeries> {
+fn replay(series: &SeriesRows, config: &LabelledOptions) -> Result<LabelledSeries> {
     let mut replay = SeriesReplay::new(config.detector.clone(), config.verdict.clone())?;
     let n = series.timestamp_ms.len();
     let (mut scores, mut verdicts) = (Vec::with_capacity(n), Vec::with_capacity(n));
@@ -109,7 +110,7 @@ fn replay(series: &SeriesRows, config: &Config) -> Result<LabelledSeries> {
                 verdicts.push(anomaly);
             }
             // The reader sorted the series and dropped repeated timestamps.
-            step => anyhow::bail!("series {}: unexpected {step:?} (a bug)", series.name),
+            step => bail!("series {}: unexpected {step:?} (a bug)", series.name),
         }
     }
     Ok(LabelledSeries::new(series.label.clone(), scores, verdicts)?)

@@ -1,3 +1,5 @@
+#![doc = include_str!("../README.md")]
+//!
 //! `omen serve`: the live path. Prometheus remote-writes to it; the streaming engine
 //! (`omen_engine::live`) scores every sample; `/metrics` and the JSON API show the results.
 //!
@@ -6,12 +8,12 @@
 //! connections, finish the requests in flight, then let the engine score what is queued and
 //! write its final snapshot.
 
-pub(crate) mod alerting;
 mod api;
 mod auth;
-pub(crate) mod config;
+mod error;
 mod exposition;
 mod families;
+mod logging;
 mod metrics_page;
 mod notify_metrics;
 mod receiver_metrics;
@@ -20,23 +22,26 @@ mod write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Context, Result};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{delete, get, post};
-use omen_engine::live::{Engine, EngineOptions, RestoreOutcome};
+use axum::routing::{get, post};
+use omen_alert_runtime::api::AlertApiHost;
+use omen_alert_runtime::{AlertRuntime, RuntimeOptions, SystemClock};
+use omen_config::Config;
+use omen_engine::live::{Engine, EngineOptions, Labels, RestoreOutcome};
 use omen_remote_write::Limits;
 
-use crate::cli::ServeArgs;
-use crate::config::Config;
+pub use error::{Error, Result};
+pub use logging::init_logging;
+
 use families::FamilyTypes;
 use receiver_metrics::ReceiverMetrics;
 
 /// What every handler shares.
 #[derive(Debug)]
-pub(crate) struct AppState {
+struct AppState {
     engine: Engine,
     receiver: ReceiverMetrics,
     families: FamilyTypes,
@@ -44,38 +49,47 @@ pub(crate) struct AppState {
     /// False once shutdown has begun, so that `/-/ready` tells a load balancer to stop sending.
     ready: AtomicBool,
     /// The alert stage: rules, history, feedback, the notification outbox.
-    alerting: alerting::Alerting,
+    alerting: AlertRuntime,
 }
 
-pub(crate) fn run(args: &ServeArgs) -> Result<()> {
-    init_logging();
-    let mut config = Config::load(args.config.as_deref())?;
-    if let Some(listen) = args.listen {
-        config.server.listen = listen;
+impl AlertApiHost for AppState {
+    fn alerts(&self) -> &AlertRuntime {
+        &self.alerting
     }
-    if let Some(dir) = &args.data_dir {
-        config.server.data_dir = dir.clone();
+
+    fn rebaseline(&self, labels: &Labels) -> bool {
+        self.engine.rebaseline(labels)
     }
-    let base = args
-        .config
-        .as_deref()
-        .and_then(|p| p.parent())
-        .unwrap_or(std::path::Path::new("."));
-    config.server.read_secrets(base)?;
+}
+
+/// Serve until SIGTERM or SIGINT: listen, restore the learned state, score what is written,
+/// alert; then finish the requests in flight, score what is queued and write the final
+/// snapshot. `config` is validated, with its secrets read (`ServerConfig::read_secrets`).
+pub fn run(config: Config) -> Result<()> {
     let server = config.server.clone();
     // Bind first: a busy port is an error before a snapshot is read or a thread started.
     let listener = std::net::TcpListener::bind(server.listen)
-        .with_context(|| format!("cannot listen on {}", server.listen))?;
+        .map_err(|e| Error::io(format!("cannot listen on {}", server.listen), e))?;
     listener
         .set_nonblocking(true)
-        .context("cannot make the listening socket non-blocking")?;
-    std::fs::create_dir_all(&server.data_dir).with_context(|| {
-        format!(
-            "cannot create the data directory `{}`",
-            server.data_dir.display()
-        )
+        .map_err(|e| Error::io("cannot make the listening socket non-blocking", e))?;
+    std::fs::create_dir_all(&server.data_dir).map_err(|e| {
+        let dir = server.data_dir.display();
+        Error::io(format!("cannot create the data directory `{dir}`"), e)
     })?;
-    let (alerting, observer) = alerting::Alerting::open(&config, &server.data_dir)?;
+    let external_url = server
+        .external_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", server.listen));
+    let (alerting, observer) = AlertRuntime::open(RuntimeOptions {
+        alert: &config.alert,
+        notify: &config.notify,
+        external_url,
+        resend_interval: server.alert_resend_interval,
+        series_ttl: config.live.series_ttl,
+        data_dir: &server.data_dir,
+        clock: Arc::new(SystemClock),
+    })?;
     let engine = Engine::start(EngineOptions {
         detector: config.detector.clone(),
         verdict: config.verdict.clone(),
@@ -83,7 +97,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
         observer: Some(Arc::new(observer)),
         ..EngineOptions::new(config.live.clone())
     })
-    .context("cannot start the detection engine")?;
+    .map_err(Error::Engine)?;
     log_restore(&engine);
     let state = Arc::new(AppState {
         engine,
@@ -106,7 +120,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
         .thread_name("omen-http")
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
     runtime.block_on(async {
         state.alerting.start_dispatcher()?;
         serve(Arc::clone(&state), credentials, listener).await
@@ -125,7 +139,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<()> {
             "final snapshot written"
         ),
         Ok(None) => {}
-        Err(err) => return Err(err).context("the final snapshot failed"),
+        Err(err) => return Err(Error::Snapshot(err)),
     }
     let stats = state.engine.stats();
     tracing::info!(
@@ -147,18 +161,7 @@ async fn serve(
         .route("/api/v1/series", get(api::series))
         .route("/api/v1/series/state", get(api::series_state))
         .route("/metrics", get(metrics_page::metrics))
-        .route("/api/v1/alerts", get(alerting::api::alerts))
-        .route("/api/v1/alerts/active", get(alerting::api::active))
-        .route(
-            "/api/v1/feedback",
-            post(alerting::api::feedback).get(alerting::api::feedback_list),
-        )
-        .route("/api/v1/adjustments", get(alerting::api::adjustments))
-        .route("/api/v1/adjustments/{id}", delete(alerting::api::undo))
-        .route(
-            "/api/v1/notifications/dead-letters",
-            get(alerting::api::dead_letters),
-        )
+        .merge(omen_alert_runtime::api::routes::<AppState>())
         .route_layer(middleware::from_fn_with_state(
             credentials.clone(),
             auth::require,
@@ -171,10 +174,10 @@ async fn serve(
         .layer(DefaultBodyLimit::disable())
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::from_std(listener)
-        .context("cannot hand the listening socket to the async runtime")?;
+        .map_err(|e| Error::io("cannot hand the listening socket to the async runtime", e))?;
     let local = listener
         .local_addr()
-        .context("the listening socket has no address")?;
+        .map_err(|e| Error::io("the listening socket has no address", e))?;
     tracing::info!(
         address = %local,
         auth = if credentials.is_open() { "none" } else { "required" },
@@ -187,7 +190,7 @@ async fn serve(
             tracing::info!("shutting down: finishing requests in flight");
         })
         .await
-        .context("the HTTP server failed")
+        .map_err(|e| Error::io("the HTTP server failed", e))
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
@@ -247,17 +250,4 @@ fn log_restore(engine: &Engine) {
             "the snapshot could not be read and was moved aside: every series starts afresh"
         ),
     }
-}
-
-/// Log lines to stderr, at `info` unless `RUST_LOG` says otherwise.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colours only on a terminal: a log file or journal gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
 }

@@ -23,7 +23,6 @@ use std::path::Path;
 use std::thread;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
 use omen_alert::{AlertConfig, CompiledAlerts, EventKind, Observation};
 use omen_core::{Contributions, Detector, Score, Status};
 use omen_detect::Ensemble;
@@ -32,11 +31,10 @@ use omen_eval::nab::{AlertTally, Windows, locate_windows};
 use omen_ingest::{CsvOptions, CsvReader};
 use serde_json::json;
 
-use crate::atomic_write::write_atomically;
-use crate::cli::EvalAlertsArgs;
-use crate::cmd::eval_nab::{
-    DATA_SUBDIR, WINDOWS_FILE, check_relative, corpus_dir, each_file_in_parallel,
-};
+use crate::AlertsOptions;
+use crate::error::{Context, Result, bail};
+use crate::nab::{DATA_SUBDIR, WINDOWS_FILE, check_relative, corpus_dir, each_file_in_parallel};
+use omen_ingest::write_atomically;
 
 /// The static threshold's starting multiplier and its step down.
 const START_K: f64 = 3.0;
@@ -55,7 +53,7 @@ struct Scored {
 }
 
 /// Run `omen eval alerts`.
-pub(crate) fn run(args: &EvalAlertsArgs) -> Result<()> {
+pub fn run(args: &AlertsOptions) -> Result<()> {
     let data = corpus_dir(args.data.as_deref())?;
     let windows_path = data.join(WINDOWS_FILE);
     let windows = Windows::load(&windows_path)?;
@@ -105,7 +103,7 @@ pub(crate) fn run(args: &EvalAlertsArgs) -> Result<()> {
             "files": files.len(),
             "fit_fraction": FIT_FRACTION,
         });
-        write_atomically(path, |file| {
+        write_atomically(path, |file| -> Result<_> {
             let mut text = serde_json::to_string_pretty(&value)?;
             text.push('\n');
             file.write_all(text.as_bytes())
@@ -405,7 +403,7 @@ mod tests {
 
     #[test]
     fn a_missing_corpus_is_named() {
-        let args = EvalAlertsArgs {
+        let args = AlertsOptions {
             data: Some("/nonexistent/nab".into()),
             json: None,
         };

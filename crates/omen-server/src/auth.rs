@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::config::AuthConfig;
+use omen_config::AuthConfig;
 
 /// The `Authorization` header values that are accepted.
 #[derive(Debug, Clone, Default)]

@@ -1,23 +1,29 @@
 //! Series keys: the series columns of a row as one byte string (Arrow's row format), to
 //! group and route rows by series, and back into columns and readable names.
 
-use anyhow::{Context, Result};
 use arrow::array::ArrayRef;
 use arrow::compute::cast;
 use arrow::datatypes::SchemaRef;
 use arrow::row::{RowConverter, SortField};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use crate::error::{Error, Result};
+
+/// Arrow's error, with what was being done.
+fn keys_error(context: &'static str) -> impl FnOnce(arrow::error::ArrowError) -> Error {
+    move |cause| Error::SeriesKeys { context, cause }
+}
+
 /// Series keys (row-format bytes) back into columns of the series schema.
 #[derive(Debug)]
-pub(crate) struct SeriesKeys {
+pub struct SeriesKeys {
     schema: SchemaRef,
     converter: Option<RowConverter>,
 }
 
 impl SeriesKeys {
     /// Keys for the series columns of `schema`; none at all when it has no columns.
-    pub(crate) fn new(schema: SchemaRef) -> Result<Self> {
+    pub fn new(schema: SchemaRef) -> Result<Self> {
         let converter = if schema.fields().is_empty() {
             None
         } else {
@@ -26,33 +32,30 @@ impl SeriesKeys {
                 .iter()
                 .map(|f| SortField::new(f.data_type().clone()))
                 .collect();
-            Some(RowConverter::new(fields).context("cannot key the series columns")?)
+            Some(RowConverter::new(fields).map_err(keys_error("cannot key the series columns"))?)
         };
         Ok(Self { schema, converter })
     }
 
     /// The series columns.
-    pub(crate) fn schema(&self) -> &SchemaRef {
+    pub fn schema(&self) -> &SchemaRef {
         &self.schema
     }
 
     /// The key of each row of `columns` (the series columns of one batch), as one `Rows`.
-    pub(crate) fn encode(&self, columns: &[ArrayRef]) -> Result<Option<arrow::row::Rows>> {
+    pub fn encode(&self, columns: &[ArrayRef]) -> Result<Option<arrow::row::Rows>> {
         match &self.converter {
             None => Ok(None),
             Some(converter) => Ok(Some(
                 converter
                     .convert_columns(columns)
-                    .context("cannot key the series columns")?,
+                    .map_err(keys_error("cannot key the series columns"))?,
             )),
         }
     }
 
     /// Columns of the series schema holding the series of each key, in order.
-    pub(crate) fn decode<'a>(
-        &self,
-        keys: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Result<Vec<ArrayRef>> {
+    pub fn decode<'a>(&self, keys: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<ArrayRef>> {
         let Some(converter) = &self.converter else {
             return Ok(Vec::new());
         };
@@ -60,7 +63,7 @@ impl SeriesKeys {
         let rows: Vec<_> = keys.into_iter().map(|k| parser.parse(k)).collect();
         let columns = converter
             .convert_rows(rows)
-            .context("cannot decode series keys")?;
+            .map_err(keys_error("cannot decode series keys"))?;
         // The row format stores a dictionary's values, not its keys: restore the input's types.
         columns
             .into_iter()
@@ -70,7 +73,7 @@ impl SeriesKeys {
                     Ok(column)
                 } else {
                     cast(&column, field.data_type())
-                        .context("cannot restore a series column's type")
+                        .map_err(keys_error("cannot restore a series column's type"))
                 }
             })
             .collect()
@@ -78,7 +81,7 @@ impl SeriesKeys {
 
     /// Each key's series columns as `(name, value)` pairs, values as Arrow displays them and
     /// a null as `null_text`.
-    pub(crate) fn labels<'a>(
+    pub fn labels<'a>(
         &self,
         keys: impl IntoIterator<Item = &'a [u8]>,
         null_text: &str,
@@ -93,7 +96,7 @@ impl SeriesKeys {
             .iter()
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
             .collect::<std::result::Result<Vec<_>, _>>()
-            .context("cannot format series columns")?;
+            .map_err(keys_error("cannot format series columns"))?;
         Ok((0..keys.len())
             .map(|row| {
                 self.schema
@@ -107,10 +110,7 @@ impl SeriesKeys {
     }
 
     /// `name=value, name=value` for each key, for people.
-    pub(crate) fn describe<'a>(
-        &self,
-        keys: impl IntoIterator<Item = &'a [u8]>,
-    ) -> Result<Vec<String>> {
+    pub fn describe<'a>(&self, keys: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<String>> {
         if self.converter.is_none() {
             let count = keys.into_iter().count();
             return Ok(vec!["(the only series)".to_owned(); count]);

@@ -18,21 +18,22 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::error::{Error, Result};
+
 /// Default `listen`: loopback only; listening wider is a decision to write down.
-pub(crate) fn default_listen() -> SocketAddr {
+pub fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 9310))
 }
 
 /// Default `data_dir`: `omen-data` under the working directory.
-pub(crate) fn default_data_dir() -> PathBuf {
+pub fn default_data_dir() -> PathBuf {
     PathBuf::from("omen-data")
 }
 
 /// Default `max_body_bytes`: 8 MiB. Prometheus sends about 100 KiB at its default batch size.
-pub(crate) fn default_max_body_bytes() -> usize {
+pub fn default_max_body_bytes() -> usize {
     8 << 20
 }
 
@@ -40,35 +41,35 @@ pub(crate) fn default_max_body_bytes() -> usize {
 const MAX_DECODED_BYTES_LIMIT: usize = u32::MAX as usize;
 
 /// Default `max_decoded_bytes`: 64 MiB.
-pub(crate) fn default_max_decoded_bytes() -> usize {
+pub fn default_max_decoded_bytes() -> usize {
     64 << 20
 }
 
 /// Where and how `omen serve` serves.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub(crate) struct ServerConfig {
+pub struct ServerConfig {
     /// The address to listen on.
-    pub(crate) listen: SocketAddr,
+    pub listen: SocketAddr,
     /// Where snapshots of the learned state are kept.
-    pub(crate) data_dir: PathBuf,
+    pub data_dir: PathBuf,
     /// The largest request body accepted (413 above it).
-    pub(crate) max_body_bytes: usize,
+    pub max_body_bytes: usize,
     /// The largest decoded request accepted, from the snappy header (413 above it).
-    pub(crate) max_decoded_bytes: usize,
+    pub max_decoded_bytes: usize,
     /// Authentication; none by default.
-    pub(crate) auth: AuthConfig,
+    pub auth: AuthConfig,
     /// The URL people reach Omen at, for the links in alerts (`generatorURL`, the explanation's
     /// `series_url`). Default: `http://` + `listen`.
-    pub(crate) external_url: Option<String>,
+    pub external_url: Option<String>,
     /// How often firing alerts are sent to Alertmanager again (each with `endsAt` four
     /// intervals ahead, so Alertmanager resolves them if Omen stops).
     #[serde(with = "omen_core::human_duration")]
-    pub(crate) alert_resend_interval: std::time::Duration,
+    pub alert_resend_interval: std::time::Duration,
 }
 
 /// Default `alert_resend_interval`: 1 minute, Prometheus's `--rules.alert.resend-delay`.
-pub(crate) fn default_alert_resend_interval() -> std::time::Duration {
+pub fn default_alert_resend_interval() -> std::time::Duration {
     std::time::Duration::from_secs(60)
 }
 
@@ -89,81 +90,95 @@ impl Default for ServerConfig {
 /// A bearer token, a basic user and password, or both; secrets inline or in files.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub(crate) struct AuthConfig {
+pub struct AuthConfig {
     /// The bearer token (`Authorization: Bearer <token>`).
-    pub(crate) bearer_token: Option<String>,
+    pub bearer_token: Option<String>,
     /// A file holding the bearer token (surrounding white space is trimmed).
-    pub(crate) bearer_token_file: Option<PathBuf>,
+    pub bearer_token_file: Option<PathBuf>,
     /// The basic-auth user name.
-    pub(crate) basic_username: Option<String>,
+    pub basic_username: Option<String>,
     /// The basic-auth password.
-    pub(crate) basic_password: Option<String>,
+    pub basic_password: Option<String>,
     /// A file holding the basic-auth password.
-    pub(crate) basic_password_file: Option<PathBuf>,
+    pub basic_password_file: Option<PathBuf>,
 }
 
 impl ServerConfig {
     /// Check the ranges; the error names the setting.
-    pub(crate) fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<()> {
         if self.alert_resend_interval < std::time::Duration::from_secs(1) {
-            bail!("invalid setting `server.alert_resend_interval`: must be at least 1s");
+            return Err(Error::Setting(
+                "invalid setting `server.alert_resend_interval`: must be at least 1s".into(),
+            ));
         }
         if let Some(url) = &self.external_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            bail!(
+            return Err(Error::Setting(format!(
                 "invalid setting `server.external_url`: `{url}` is not an http:// or https:// URL"
-            );
+            )));
         }
         if self.max_body_bytes == 0 {
-            bail!("invalid setting `server.max_body_bytes`: must be above 0");
+            return Err(Error::Setting(
+                "invalid setting `server.max_body_bytes`: must be above 0".into(),
+            ));
         }
         if self.max_decoded_bytes < self.max_body_bytes {
-            bail!(
+            return Err(Error::Setting(format!(
                 "invalid setting `server.max_decoded_bytes`: must be at least \
                  server.max_body_bytes ({})",
                 self.max_body_bytes
-            );
+            )));
         }
         // The intake indexes a request's decoded labels and samples with 32-bit offsets.
         if self.max_decoded_bytes > MAX_DECODED_BYTES_LIMIT {
-            bail!(
+            return Err(Error::Setting(format!(
                 "invalid setting `server.max_decoded_bytes`: must be at most \
                  {MAX_DECODED_BYTES_LIMIT} (4 GiB - 1)"
-            );
+            )));
         }
         let auth = &self.auth;
         if auth.bearer_token.is_some() && auth.bearer_token_file.is_some() {
-            bail!(
+            return Err(Error::Setting(
                 "invalid setting `server.auth.bearer_token_file`: set it or bearer_token, not both"
-            );
+                    .into(),
+            ));
         }
         if auth.basic_password.is_some() && auth.basic_password_file.is_some() {
-            bail!(
+            return Err(Error::Setting(
                 "invalid setting `server.auth.basic_password_file`: set it or basic_password, \
                  not both"
-            );
+                    .into(),
+            ));
         }
         let has_password = auth.basic_password.is_some() || auth.basic_password_file.is_some();
         if auth.basic_username.is_some() != has_password {
-            bail!(
+            return Err(Error::Setting(
                 "invalid setting `server.auth.basic_username`: basic auth needs both a user \
                  name and a password"
-            );
+                    .into(),
+            ));
         }
         Ok(())
     }
 
     /// Read the secrets kept in files into the inline fields, relative to the configuration
     /// file's directory.
-    pub(crate) fn read_secrets(&mut self, base: &Path) -> Result<()> {
+    pub fn read_secrets(&mut self, base: &Path) -> Result<()> {
         let read = |file: &Path| -> Result<String> {
             let path = base.join(file);
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read the secret file `{}`", path.display()))?;
+            let text = std::fs::read_to_string(&path).map_err(|err| {
+                Error::Secret(format!(
+                    "cannot read the secret file `{}`: {err}",
+                    path.display()
+                ))
+            })?;
             let secret = text.trim().to_string();
             if secret.is_empty() {
-                bail!("the secret file `{}` is empty", path.display());
+                return Err(Error::Secret(format!(
+                    "the secret file `{}` is empty",
+                    path.display()
+                )));
             }
             Ok(secret)
         };
