@@ -11,7 +11,7 @@
 //! The header holds the shard count at writing (for information: series are re-routed on
 //! restore, so any shard count reads any file), the time, and the detector's settings; a
 //! record is one series (labels, kind, ordering and counter state, detector, open interval).
-//! The checksum is the stable hash (`labels::stable_hash`) chained over the header and every
+//! The checksum is the stable hash (`hash::stable_hash`) chained over the header and every
 //! record, so a truncated or damaged file is detected rather than half-read.
 //!
 //! The shards write their own records in turn into the same buffered file (one shard pauses at
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use omen_detect::EnsembleConfig;
 use serde::{Deserialize, Serialize};
 
-use super::labels::stable_hash;
+use super::hash::stable_hash;
 use super::series::{Record, RecordRef};
 
 /// The snapshot's file name in the data directory.
