@@ -11,6 +11,7 @@ mod fingerprint;
 mod grouper;
 mod lifecycle;
 mod maintenance;
+mod selectors;
 mod template;
 #[cfg(test)]
 mod testutil;
