@@ -40,10 +40,9 @@ const MAGIC: &[u8; 8] = b"OMENLIVE";
 /// in every record, 6 dropped the level memory's smoothing factor from every record (it is a
 /// setting, in the header).
 pub const FORMAT_VERSION: u32 = 6;
-/// The formats this build reads. Versions 1 to 3 lack some of the recurrence counts, and 1 to 5
-/// hold settings in every record, so their records cannot be read by this detector: such a
-/// snapshot is moved aside and every series starts afresh.
-const READS: [u32; 1] = [6];
+// This build reads the format it writes and no other: versions 1 to 3 lack some of the
+// recurrence counts, and 1 to 5 hold settings in every record, so their records cannot be read
+// by this detector. Such a snapshot is moved aside and every series starts afresh.
 const END: u32 = u32::MAX;
 /// No record is near this; a longer length means a damaged file.
 const MAX_RECORD: u32 = 64 << 20;
@@ -247,9 +246,9 @@ pub(crate) fn read(
         return unusable("not an Omen live-state file (bad magic bytes)".into());
     }
     let version = read_u32(&mut input)?;
-    if !READS.contains(&version) {
+    if version != FORMAT_VERSION {
         return unusable(format!(
-            "format version {version}; this build reads versions {READS:?}"
+            "format version {version}; this build reads format version {FORMAT_VERSION} only"
         ));
     }
     let mut buf = Vec::new();
