@@ -248,7 +248,7 @@ pub(crate) fn read(
     let version = read_u32(&mut input)?;
     if version != FORMAT_VERSION {
         return unusable(format!(
-            "format version {version}; this build reads format version {FORMAT_VERSION} only"
+            "format version {version}; this build reads versions [{FORMAT_VERSION}]"
         ));
     }
     let mut buf = Vec::new();
