@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 
-use omen_engine::live::Labels;
+use omen_core::Labels;
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use omen_core::quote_label_value;
 use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::idempotency_key;
@@ -194,7 +195,7 @@ pub fn series_url(base: &str, series: &BTreeMap<String, String>) -> String {
         }
         selector.push_str(name);
         selector.push('=');
-        push_quoted(&mut selector, value);
+        quote_label_value(&mut selector, value);
     }
     selector.push('}');
     let encoded: String = form_urlencoded::byte_serialize(selector.as_bytes()).collect();
@@ -202,20 +203,6 @@ pub fn series_url(base: &str, series: &BTreeMap<String, String>) -> String {
         "{}/api/v1/series/state?match[]={encoded}",
         base.trim_end_matches('/')
     )
-}
-
-/// A PromQL double-quoted string: backslash, quote and newline escaped.
-fn push_quoted(out: &mut String, value: &str) {
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// `f64` fields written as `null` when not finite, and read back from `null` as NaN.
@@ -290,7 +277,7 @@ mod tests {
             .unwrap()
             .1
             .into_owned();
-        let selector: omen_engine::live::Selector = decoded.parse().unwrap();
+        let selector: omen_core::Selector = decoded.parse().unwrap();
         let pairs: Vec<_> = series.clone().into_iter().collect();
         assert!(selector.matches_pairs(&pairs));
         assert_eq!(

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use omen_engine::live::{Labels, Selector};
+use omen_core::{Labels, Selector};
 
 use crate::adjust::Adjustments;
 use crate::config::default_severity_level;
 use crate::config::{ActionConfig, ActionOn, AlertConfig, Direction, RuleConfig};
-use crate::lifecycle::SeriesAlerts;
 use crate::maintenance::MaintenanceWindow;
+use crate::selectors::selectors;
 use crate::template::{Scope, TemplateId, Templates};
 use crate::{Error, Result};
 
@@ -329,18 +329,6 @@ fn compile_action(
     })
 }
 
-/// Parse selectors; an error names `key[i]`.
-pub(crate) fn selectors(key: &str, texts: &[String]) -> Result<Vec<Selector>> {
-    texts
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            text.parse::<Selector>()
-                .map_err(|err| Error::config(format!("{key}[{i}]"), format!("`{text}`: {err}")))
-        })
-        .collect()
-}
-
 /// Milliseconds of a validated duration (at most `i64::MAX`, checked when parsed).
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -398,11 +386,6 @@ impl CompiledAlerts {
                 .push(action.name.as_str());
         }
         out
-    }
-
-    /// The state of a new series: the rules that cover it, all inactive.
-    pub fn for_series(&self, labels: &Labels) -> SeriesAlerts {
-        SeriesAlerts::new(self, labels)
     }
 
     /// Whether a maintenance window covers an alert of `rule` on a series (`get` looks up the

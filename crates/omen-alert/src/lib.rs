@@ -11,6 +11,8 @@ mod fingerprint;
 mod grouper;
 mod lifecycle;
 mod maintenance;
+mod selectors;
+mod slot;
 mod template;
 #[cfg(test)]
 mod testutil;
@@ -38,3 +40,4 @@ pub use fingerprint::{fingerprint, idempotency_key};
 pub use grouper::{Grouper, NotifyReason, WebhookNotification};
 pub use lifecycle::{FiringState, Observation, Phase, SeriesAlerts};
 pub use maintenance::MaintenanceWindow;
+pub use slot::AlertSlot;

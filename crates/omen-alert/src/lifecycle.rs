@@ -14,8 +14,8 @@ mod tests;
 
 use std::collections::BTreeMap;
 
+use omen_core::Labels;
 use omen_core::Score;
-use omen_engine::live::Labels;
 use serde::{Deserialize, Serialize};
 
 use crate::alert::AlertEvent;
@@ -95,6 +95,13 @@ pub struct SeriesAlerts {
     generation: u64,
     states: Vec<RuleState>,
     last: Option<Box<LastSample>>,
+}
+
+impl CompiledAlerts {
+    /// The state of a new series: the rules that cover it, all inactive.
+    pub fn for_series(&self, labels: &Labels) -> SeriesAlerts {
+        SeriesAlerts::new(self, labels)
+    }
 }
 
 impl SeriesAlerts {

@@ -6,9 +6,10 @@
 //! `from = "22:00"`, `to = "02:00"` is Saturday 22:00 to Sunday 02:00. Its selectors see the
 //! series' labels and `alertname`.
 
-use omen_engine::live::Selector;
+use omen_core::Selector;
 
 use crate::config::MaintenanceConfig;
+use crate::selectors::selectors;
 use crate::time::parse_rfc3339_ms;
 use crate::{Error, Result};
 
@@ -49,7 +50,7 @@ impl MaintenanceWindow {
     /// Compile `config`, the `index`th entry; errors name `alert.maintenance[index].<key>`.
     pub(crate) fn compile(index: usize, config: &MaintenanceConfig) -> Result<Self> {
         let key = |k: &str| format!("alert.maintenance[{index}].{k}");
-        let selectors = crate::compile::selectors(&key("match"), &config.matchers)?;
+        let selectors = selectors(&key("match"), &config.matchers)?;
         let once = config.start.is_some() || config.end.is_some();
         let weekly = !config.days.is_empty() || config.from.is_some() || config.to.is_some();
         let when = match (once, weekly) {

@@ -1,17 +1,12 @@
 //! Helpers shared by the unit tests.
 
-use omen_core::{Contributions, ModelKind, Score, Status};
-use omen_engine::live::Labels;
+use omen_core::{Contributions, Labels, ModelKind, Score, Status};
 
 use crate::{AlertConfig, CompiledAlerts};
 
 /// Labels from pairs.
 pub(crate) fn labels(pairs: &[(&str, &str)]) -> Labels {
-    let pairs: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect();
-    Labels::from_pairs(&pairs)
+    Labels::from_str_pairs(pairs)
 }
 
 /// The series most tests use.

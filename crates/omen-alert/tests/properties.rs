@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use omen_alert::{AlertConfig, AlertEvent, CompiledAlerts, EventKind, Note, Observation};
+use omen_core::Labels;
 use omen_core::{Contributions, ModelKind, Score, Status};
-use omen_engine::live::Labels;
 use proptest::prelude::*;
 
 const CONFIG: &str = r#"

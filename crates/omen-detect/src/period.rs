@@ -38,9 +38,6 @@ use slots::{Slots, SlotsParts};
 /// 5-minute slots for 2.7 days, score as 1,024 did (NAB 59.70 / 48.63 / 65.67 against 59.58 /
 /// 48.59 / 65.68); 12-bit codes for 1,024 slots, the same bytes, lost a window (59.10).
 const CAPACITY: usize = 768;
-/// The capacity of versions before the buffer was cut to 768 slots: their states are read and
-/// merged down.
-const EARLIER_CAPACITY: usize = 1024;
 /// Slots needed before the first attempt.
 const FIRST_ATTEMPT: usize = 256;
 /// A period must repeat at least this many times in the buffer.
@@ -83,8 +80,7 @@ pub enum Search {
 
 /// The buffer and bookkeeping of an ongoing search.
 ///
-/// Serialised in its own compact form (see [`Serialize`] below); the form of earlier versions,
-/// with `f64` sums and `u32` counts per slot, is still read.
+/// Serialised in its own compact form (see [`Serialize`] below), the only form read back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeriodFinder {
     max_span_ms: i64,
@@ -209,13 +205,12 @@ impl PeriodFinder {
     }
 }
 
-/// The first element of the compact form; the earlier form starts with `max_span_ms`, which is
-/// never negative.
+/// The first element of the compact form. The form of snapshot formats before 2 started with
+/// `max_span_ms`, which is never negative; the snapshot's format version keeps such states
+/// from reaching this code, and the tag refuses them if one does.
 const COMPACT_TAG: i64 = -1;
 /// Elements in the compact form.
 const COMPACT_LEN: usize = 12;
-/// Elements in the earlier form.
-const EARLIER_LEN: usize = 8;
 
 /// A tuple: `COMPACT_TAG, max_span_ms, origin_ms, slot_ms, step_ms, next_attempt,
 /// first_samples, lo, unit, open_sum, open_weight, codes` (the codes as little-endian bytes:
@@ -258,9 +253,7 @@ impl Serialize for CodeBytes<'_> {
 
 impl<'de> Deserialize<'de> for PeriodFinder {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // postcard reads a tuple's elements one by one without a count, so the longer form's
-        // length covers both; a self-describing format gives the form's own elements.
-        deserializer.deserialize_tuple(COMPACT_LEN.max(EARLIER_LEN), FinderVisitor)
+        deserializer.deserialize_tuple(COMPACT_LEN, FinderVisitor)
     }
 }
 
@@ -280,72 +273,47 @@ impl<'de> Visitor<'de> for FinderVisitor {
                 element::<A, $ty>(&mut seq, &mut index)?
             };
         }
-        let first: i64 = element!(i64);
-        let finder = if first == COMPACT_TAG {
-            let max_span_ms = element!(i64);
-            let origin_ms = element!(i64);
-            let slot_ms = element!(i64);
-            let step_ms = element!(i64);
-            let next_attempt = element!(u64);
-            let first_samples = element!(Vec<(i64, f64)>);
-            let lo = element!(f64);
-            let unit = element!(f64);
-            let open_sum = element!(f64);
-            let open_weight = element!(f64);
-            let bytes = element!(Vec<u8>);
-            if bytes.len() % 2 != 0 {
-                return Err(de::Error::custom("season search: odd number of code bytes"));
-            }
-            let codes = bytes
-                .chunks_exact(2)
-                .map(|b| u16::from_le_bytes([b[0], b[1]]))
-                .collect();
-            let parts = SlotsParts {
-                codes,
-                lo,
-                unit,
-                open_sum,
-                open_weight,
-            };
-            // Up to the 1,024 slots of earlier versions, merged down to today's capacity.
-            let slots = Slots::from_parts(parts, EARLIER_CAPACITY)
-                .ok_or_else(|| de::Error::custom("season search: bad slot buffer"))?;
-            let mut finder = PeriodFinder {
-                max_span_ms,
-                first_samples: FirstSamples::from(first_samples),
-                origin_ms,
-                slot_ms,
-                step_ms,
-                slots,
-                next_attempt: usize::try_from(next_attempt).unwrap_or(usize::MAX),
-            };
-            finder.fit_capacity();
-            finder
-        } else {
-            // The earlier form: `f64` sums and `u32` counts per slot, up to 1,024 of them.
-            let max_span_ms = first;
-            let first_samples = element!(Vec<(i64, f64)>);
-            let origin_ms = element!(i64);
-            let slot_ms = element!(i64);
-            let step_ms = element!(i64);
-            let sums = element!(Vec<f64>);
-            let counts = element!(Vec<u32>);
-            let next_attempt = element!(u64);
-            if sums.len() != counts.len() {
-                return Err(de::Error::custom("season search: sums and counts differ"));
-            }
-            PeriodFinder::from_sums(
-                EarlierFinder {
-                    max_span_ms,
-                    first_samples,
-                    origin_ms,
-                    slot_ms,
-                    step_ms,
-                    next_attempt: usize::try_from(next_attempt).unwrap_or(usize::MAX),
-                },
-                &sums,
-                &counts,
-            )
+        let tag: i64 = element!(i64);
+        if tag != COMPACT_TAG {
+            return Err(de::Error::custom(
+                "season search: not the compact form (a state of snapshot format 1)",
+            ));
+        }
+        let max_span_ms = element!(i64);
+        let origin_ms = element!(i64);
+        let slot_ms = element!(i64);
+        let step_ms = element!(i64);
+        let next_attempt = element!(u64);
+        let first_samples = element!(Vec<(i64, f64)>);
+        let lo = element!(f64);
+        let unit = element!(f64);
+        let open_sum = element!(f64);
+        let open_weight = element!(f64);
+        let bytes = element!(Vec<u8>);
+        if bytes.len() % 2 != 0 {
+            return Err(de::Error::custom("season search: odd number of code bytes"));
+        }
+        let codes = bytes
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        let parts = SlotsParts {
+            codes,
+            lo,
+            unit,
+            open_sum,
+            open_weight,
+        };
+        let slots = Slots::from_parts(parts, CAPACITY)
+            .ok_or_else(|| de::Error::custom("season search: bad slot buffer"))?;
+        let finder = PeriodFinder {
+            max_span_ms,
+            first_samples: FirstSamples::from(first_samples),
+            origin_ms,
+            slot_ms,
+            step_ms,
+            slots,
+            next_attempt: usize::try_from(next_attempt).unwrap_or(usize::MAX),
         };
         finder
             .check()
@@ -364,50 +332,7 @@ fn element<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
         .ok_or_else(|| de::Error::invalid_length(*index - 1, &"a season search's state"))
 }
 
-/// The bookkeeping of the earlier form, besides its slots.
-struct EarlierFinder {
-    max_span_ms: i64,
-    first_samples: Vec<(i64, f64)>,
-    origin_ms: i64,
-    slot_ms: i64,
-    step_ms: i64,
-    next_attempt: usize,
-}
-
 impl PeriodFinder {
-    /// A finder from the earlier form's slots (a sum and a count each; a count of 0 is a gap
-    /// whose sum is the value it carries), halved until they fit.
-    fn from_sums(earlier: EarlierFinder, sums: &[f64], counts: &[u32]) -> Self {
-        let means: Vec<(f64, bool)> = sums
-            .iter()
-            .zip(counts)
-            .map(|(&sum, &count)| match count {
-                0 => (sum, true),
-                n => (sum / f64::from(n), false),
-            })
-            .collect();
-        let last_weight = counts.last().map_or(1.0, |&n| f64::from(n));
-        let mut finder = PeriodFinder {
-            max_span_ms: earlier.max_span_ms.max(0),
-            first_samples: FirstSamples::from(earlier.first_samples),
-            origin_ms: earlier.origin_ms,
-            slot_ms: earlier.slot_ms,
-            step_ms: earlier.step_ms,
-            slots: Slots::from_means(&means, last_weight),
-            next_attempt: earlier.next_attempt,
-        };
-        finder.fit_capacity();
-        finder
-    }
-
-    /// Merge a restored buffer of more slots than fit down until they do (the slot width
-    /// doubles each time); a buffer without a valid width is left to [`Self::check`].
-    fn fit_capacity(&mut self) {
-        while self.slots.len() > CAPACITY && self.slot_ms > 0 && self.step_ms > 0 {
-            self.halve();
-        }
-    }
-
     /// Whether a restored finder can go on: what `push` relies on.
     fn check(&self) -> Result<(), &'static str> {
         if self.slot_ms == 0 {
@@ -631,79 +556,21 @@ mod tests {
         assert!((period - DAY).abs() < DAY / 30, "{period}");
     }
 
-    /// The form of earlier versions, field for field, as their derived `Serialize` wrote it.
-    #[derive(Serialize)]
-    struct Earlier {
+    /// The compact form's elements, to write states a finder would not be in.
+    #[derive(Debug, Clone, Serialize)]
+    struct Compact {
+        tag: i64,
         max_span_ms: i64,
-        first_samples: Vec<(i64, f64)>,
         origin_ms: i64,
         slot_ms: i64,
         step_ms: i64,
-        sums: Vec<f64>,
-        counts: Vec<u32>,
-        next_attempt: usize,
-    }
-
-    fn daily_sine(t: i64) -> f64 {
-        10.0 + 5.0 * (t as f64 / DAY as f64 * std::f64::consts::TAU).sin()
-    }
-
-    #[test]
-    fn a_snapshot_of_an_earlier_version_is_read_and_the_search_goes_on() {
-        // An earlier finder's state after 700 samples at 5-minute steps, one per slot; slots
-        // 500 to 509 a gap carrying slot 499's value.
-        let step = 5 * MINUTE;
-        let mut sums = Vec::new();
-        let mut counts = Vec::new();
-        for i in 0..700 {
-            if (500..510).contains(&i) {
-                // A gap's sum is the mean it carries.
-                sums.push(daily_sine(499 * step));
-                counts.push(0);
-            } else {
-                sums.push(2.0 * daily_sine(i as i64 * step));
-                counts.push(2);
-            }
-        }
-        let earlier = Earlier {
-            max_span_ms: 22 * DAY,
-            first_samples: Vec::new(),
-            origin_ms: 0,
-            slot_ms: step,
-            step_ms: step,
-            sums,
-            counts,
-            next_attempt: 1024,
-        };
-        let bytes = postcard::to_stdvec(&earlier).unwrap();
-        let mut finder: PeriodFinder = postcard::from_bytes(&bytes).unwrap();
-        assert_eq!(finder.slots.len(), 700);
-        let values = finder.slots.values();
-        for i in [0, 123, 499, 505, 600, 699] {
-            let want = if (500..510).contains(&i) {
-                daily_sine(499 * step)
-            } else {
-                daily_sine(i as i64 * step)
-            };
-            assert!((values[i] - want).abs() < 1e-3, "slot {i}: {}", values[i]);
-        }
-        // It finds the daily season at its next attempt, as the earlier one would have.
-        let found = (700..2000)
-            .find_map(|i| {
-                let t = i as i64 * step;
-                match finder.push(t, daily_sine(t)) {
-                    Search::Found(found) => Some(found.period_ms),
-                    _ => None,
-                }
-            })
-            .expect("season found");
-        assert_eq!(found, DAY);
-        // And it is written in the compact form, which reads back the same.
-        let bytes = postcard::to_stdvec(&finder).unwrap();
-        assert_eq!(
-            postcard::from_bytes::<PeriodFinder>(&bytes).unwrap(),
-            finder
-        );
+        next_attempt: u64,
+        first_samples: Vec<(i64, f64)>,
+        lo: f64,
+        unit: f64,
+        open_sum: f64,
+        open_weight: f64,
+        codes: Vec<u8>,
     }
 
     #[test]
@@ -734,132 +601,77 @@ mod tests {
         // A full buffer is 1.5 KiB of codes in the snapshot, not 768 floats.
         let full = postcard::to_stdvec(&feed(CAPACITY)).unwrap().len();
         assert!((1534..1700).contains(&full), "{full} bytes");
-        // An earlier state still in its first samples.
-        let earlier = Earlier {
-            max_span_ms: DAY,
-            first_samples: vec![(0, 1.0), (60_000, 2.0)],
-            origin_ms: 0,
-            slot_ms: 0,
-            step_ms: 0,
-            sums: Vec::new(),
-            counts: Vec::new(),
-            next_attempt: FIRST_ATTEMPT,
-        };
-        let restored: PeriodFinder =
-            postcard::from_bytes(&postcard::to_stdvec(&earlier).unwrap()).unwrap();
-        assert_eq!(
-            restored.first_samples.as_slice(),
-            earlier.first_samples.as_slice()
-        );
-        // States no finder can be in are refused, not restored to fail later.
-        let bad = [
-            Earlier {
-                slot_ms: 0,
-                sums: vec![1.0],
-                counts: vec![1],
-                ..earlier
-            },
-            Earlier {
-                max_span_ms: DAY,
-                first_samples: Vec::new(),
-                origin_ms: 0,
-                slot_ms: MINUTE,
-                step_ms: 0,
-                sums: vec![1.0],
-                counts: vec![1],
-                next_attempt: FIRST_ATTEMPT,
-            },
-            Earlier {
-                max_span_ms: DAY,
-                first_samples: Vec::new(),
-                origin_ms: 0,
-                slot_ms: MINUTE,
-                step_ms: MINUTE,
-                sums: vec![1.0, 2.0],
-                counts: vec![1],
-                next_attempt: FIRST_ATTEMPT,
-            },
-        ];
-        for (i, earlier) in bad.iter().enumerate() {
-            let bytes = postcard::to_stdvec(earlier).unwrap();
-            assert!(
-                postcard::from_bytes::<PeriodFinder>(&bytes).is_err(),
-                "bad {i}"
-            );
-        }
-    }
 
-    /// The compact form's elements, to write states this version would not (more slots).
-    #[derive(Serialize)]
-    struct Compact {
-        tag: i64,
-        max_span_ms: i64,
-        origin_ms: i64,
-        slot_ms: i64,
-        step_ms: i64,
-        next_attempt: u64,
-        first_samples: Vec<(i64, f64)>,
-        lo: f64,
-        unit: f64,
-        open_sum: f64,
-        open_weight: f64,
-        codes: Vec<u8>,
-    }
-
-    #[test]
-    fn a_compact_state_of_1024_slots_from_an_earlier_version_is_merged_down() {
-        // 1,000 closed slots whose means step 0, 1, 2, ... on the grid 0 + code·1, and an open
-        // slot of mean 1,000.
-        let codes = (0..1000u16).flat_map(|i| (i << 1).to_le_bytes()).collect();
-        let earlier = Compact {
+        // Ten closed slots of one minute and an open one: a state a finder can be in.
+        let good = Compact {
             tag: COMPACT_TAG,
             max_span_ms: 40 * DAY,
             origin_ms: 0,
             slot_ms: MINUTE,
             step_ms: MINUTE,
-            next_attempt: 1200,
+            next_attempt: FIRST_ATTEMPT as u64,
             first_samples: Vec::new(),
             lo: 0.0,
             unit: 1.0,
-            open_sum: 1000.0,
+            open_sum: 10.0,
             open_weight: 1.0,
-            codes,
+            codes: (0..10u16).flat_map(|i| (i << 1).to_le_bytes()).collect(),
         };
-        let finder: PeriodFinder =
-            postcard::from_bytes(&postcard::to_stdvec(&earlier).unwrap()).unwrap();
-        assert_eq!(finder.slots.len(), 501);
-        assert_eq!(finder.slot_ms, 2 * MINUTE);
-        let values = finder.slots.values();
-        // Slots 20 and 21 merged: 20.5, within the half step that codes are rounded by.
-        assert!((values[10] - 20.5).abs() <= 0.5, "{}", values[10]);
-        // More slots than any version held are refused.
-        let too_many = Compact {
-            codes: vec![0; 2 * 1024],
-            ..earlier
-        };
-        let bytes = postcard::to_stdvec(&too_many).unwrap();
-        assert!(postcard::from_bytes::<PeriodFinder>(&bytes).is_err());
-    }
-
-    #[test]
-    fn an_earlier_state_of_more_slots_than_fit_is_halved() {
-        // Earlier versions held up to 1,024 slots, more than today's 768: a buffer over the
-        // capacity is merged down rather than refused.
-        let earlier = Earlier {
-            max_span_ms: 40 * DAY,
-            first_samples: Vec::new(),
-            origin_ms: 0,
-            slot_ms: MINUTE,
-            step_ms: MINUTE,
-            sums: (0..3000).map(|i| i as f64).collect(),
-            counts: vec![1; 3000],
-            next_attempt: 3000,
-        };
-        let finder: PeriodFinder =
-            postcard::from_bytes(&postcard::to_stdvec(&earlier).unwrap()).unwrap();
-        assert_eq!(finder.slots.len(), 750);
-        assert_eq!(finder.slot_ms, 4 * MINUTE);
-        let values = finder.slots.values();
-        assert!((values[10] - 41.5).abs() < 0.2, "{}", values[10]);
+        let restored: PeriodFinder =
+            postcard::from_bytes(&postcard::to_stdvec(&good).unwrap()).unwrap();
+        assert_eq!(restored.slots.len(), 11);
+        // States no finder can be in are refused, not restored to fail later.
+        let cases = [
+            (
+                "the form of snapshot format 1 (no compact tag)",
+                Compact {
+                    tag: DAY,
+                    ..good.clone()
+                },
+            ),
+            (
+                "slots without a slot width",
+                Compact {
+                    slot_ms: 0,
+                    step_ms: 0,
+                    ..good.clone()
+                },
+            ),
+            (
+                "a slot width without a step",
+                Compact {
+                    step_ms: 0,
+                    ..good.clone()
+                },
+            ),
+            (
+                "an odd number of code bytes",
+                Compact {
+                    codes: vec![0; 3],
+                    ..good.clone()
+                },
+            ),
+            (
+                "more slots than fit (the 1,024 of builds before snapshot format 6)",
+                Compact {
+                    codes: vec![0; 2 * CAPACITY],
+                    ..good.clone()
+                },
+            ),
+            (
+                "an open slot of no weight after closed slots",
+                Compact {
+                    open_weight: 0.0,
+                    ..good.clone()
+                },
+            ),
+        ];
+        for (name, state) in cases {
+            let bytes = postcard::to_stdvec(&state).unwrap();
+            assert!(
+                postcard::from_bytes::<PeriodFinder>(&bytes).is_err(),
+                "{name}"
+            );
+        }
     }
 }

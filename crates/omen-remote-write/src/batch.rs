@@ -1,7 +1,7 @@
 //! What decoding a request gives: [`WriteBatch`] with owned [`SeriesSamples`], or, through
 //! [`crate::decode_with`], borrowed [`SeriesRef`]s and a [`WriteSummary`]; and [`Metadata`].
 
-use crate::labels::{Labels, METRIC_NAME_LABEL};
+use crate::labels::{METRIC_NAME_LABEL, ValidatedLabels};
 use crate::metric_type::MetricType;
 use crate::protocol::Protocol;
 use crate::stats::WriteStats;
@@ -10,7 +10,7 @@ use crate::stats::WriteStats;
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesSamples {
     /// The validated, sorted label set.
-    pub labels: Labels,
+    pub labels: ValidatedLabels,
     /// `(timestamp in ms, value)`, in the order sent (the spec says oldest first; not checked
     /// here). Staleness markers are kept: see [`crate::is_stale_marker`].
     pub samples: Vec<(i64, f64)>,
@@ -24,7 +24,7 @@ pub struct SeriesSamples {
 /// zero-allocation view of a [`SeriesSamples`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SeriesRef<'a> {
-    /// The validated label set, sorted by name, without empty values (as in [`Labels`]).
+    /// The validated label set, sorted by name, without empty values (as in [`ValidatedLabels`]).
     pub labels: &'a [(&'a str, &'a str)],
     /// `(timestamp in ms, value)`, in the order sent, staleness markers included.
     pub samples: &'a [(i64, f64)],
@@ -50,7 +50,7 @@ impl SeriesRef<'_> {
                 .map(|&(n, v)| (n.to_owned(), v.to_owned())),
         );
         SeriesSamples {
-            labels: Labels::from_validated(labels),
+            labels: ValidatedLabels::from_validated(labels),
             samples: self.samples.to_vec(),
             metric_type: self.metric_type,
         }

@@ -93,17 +93,17 @@ mod tests {
     use super::*;
     use crate::batch::SeriesSamples;
     use crate::encode::encode_v2;
-    use crate::labels::Labels;
+    use crate::labels::ValidatedLabels;
 
     fn series() -> Vec<SeriesSamples> {
         vec![
             SeriesSamples {
-                labels: Labels::new([("__name__", "up"), ("job", "node")]).unwrap(),
+                labels: ValidatedLabels::new([("__name__", "up"), ("job", "node")]).unwrap(),
                 samples: vec![(1, 1.0), (2, 0.0)],
                 metric_type: None,
             },
             SeriesSamples {
-                labels: Labels::new([("__name__", "load1")]).unwrap(),
+                labels: ValidatedLabels::new([("__name__", "load1")]).unwrap(),
                 samples: vec![(1, 0.5)],
                 metric_type: None,
             },

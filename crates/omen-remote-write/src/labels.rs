@@ -1,4 +1,10 @@
-//! [`Labels`]: a validated label set, sorted by name, printed the Prometheus way.
+//! [`ValidatedLabels`]: a remote-write series' label set as the decoder checked it (owned
+//! pairs, sorted by name), printed the Prometheus way.
+//!
+//! Not `omen_core::Labels`, the shared encoding of a modelled series: this is the owned
+//! decoder's output ([`crate::WriteBatch`]) and the encoder's input, checked against the
+//! remote-write rules (no empty values, unique names, a `__name__`). The live receiver reads
+//! borrowed [`crate::SeriesRef`]s instead, whose pairs the engine encodes into its own form.
 
 use std::fmt;
 
@@ -8,16 +14,18 @@ use crate::stats::InvalidReason;
 pub const METRIC_NAME_LABEL: &str = "__name__";
 
 /// A series' label set: non-empty, unique names, sorted by name (byte order), no empty values,
-/// with a non-empty `__name__`. Built by the decoder, or by [`Labels::new`], which checks the
+/// with a non-empty `__name__`. Built by the decoder, or by [`ValidatedLabels::new`], which checks the
 /// same rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(Vec<(String, String)>);
+pub struct ValidatedLabels(Vec<(String, String)>);
 
-impl Labels {
+impl ValidatedLabels {
     /// Validates and sorts `pairs` with the decoder's rules: no empty names, no duplicate
     /// names, a non-empty `__name__`; out-of-order labels are sorted and labels with an empty
     /// value removed.
-    pub fn new<N, V>(pairs: impl IntoIterator<Item = (N, V)>) -> Result<Labels, InvalidReason>
+    pub fn new<N, V>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> Result<ValidatedLabels, InvalidReason>
     where
         N: Into<String>,
         V: Into<String>,
@@ -32,14 +40,14 @@ impl Labels {
             .collect();
         crate::validate::check_labels(&mut pairs)?;
         let kept = pairs.iter().filter(|(_, v)| !v.is_empty());
-        Ok(Labels(
+        Ok(ValidatedLabels(
             kept.map(|&(n, v)| (n.to_owned(), v.to_owned())).collect(),
         ))
     }
 
     /// Wraps pairs that the caller has already validated and sorted.
-    pub(crate) fn from_validated(pairs: Vec<(String, String)>) -> Labels {
-        Labels(pairs)
+    pub(crate) fn from_validated(pairs: Vec<(String, String)>) -> ValidatedLabels {
+        ValidatedLabels(pairs)
     }
 
     /// The metric name (`__name__`).
@@ -85,13 +93,13 @@ impl Labels {
 /// return escaped in values, so that the result is always one line. A name or label name
 /// outside the classic character set is quoted inside the braces, as Prometheus 3 prints
 /// UTF-8 names: `{"my.metric", "my label"="x"}`.
-impl fmt::Display for Labels {
+impl fmt::Display for ValidatedLabels {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_label_set(f, self.iter())
     }
 }
 
-/// Writes any label set (valid or not) in the form of [`Labels`]' `Display`.
+/// Writes any label set (valid or not) in the form of [`ValidatedLabels`]' `Display`.
 pub(crate) fn write_label_set<'a>(
     f: &mut impl fmt::Write,
     pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
@@ -159,8 +167,8 @@ fn is_legacy_label_name(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        Labels::from_validated(
+    fn labels(pairs: &[(&str, &str)]) -> ValidatedLabels {
+        ValidatedLabels::from_validated(
             pairs
                 .iter()
                 .map(|&(n, v)| (n.to_owned(), v.to_owned()))
@@ -232,10 +240,10 @@ mod tests {
 
     #[test]
     fn new_sorts_and_validates() {
-        let l = Labels::new([("job", "x"), ("__name__", "up")]).unwrap();
+        let l = ValidatedLabels::new([("job", "x"), ("__name__", "up")]).unwrap();
         assert_eq!(l.to_string(), r#"up{job="x"}"#);
         assert_eq!(
-            Labels::new([("job", "x")]),
+            ValidatedLabels::new([("job", "x")]),
             Err(InvalidReason::MissingMetricName)
         );
     }

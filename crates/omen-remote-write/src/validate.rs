@@ -58,7 +58,7 @@ pub(crate) fn check_labels(pairs: &mut [(&str, &str)]) -> Result<Checked, Invali
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::labels::Labels;
+    use crate::labels::ValidatedLabels;
 
     #[test]
     fn validation_table() {
@@ -127,7 +127,7 @@ mod tests {
             let mut pairs = pairs.to_vec();
             let got = check_labels(&mut pairs).map(|c| {
                 pairs.retain(|(_, v)| !v.is_empty());
-                let labels = Labels::from_validated(
+                let labels = ValidatedLabels::from_validated(
                     pairs
                         .iter()
                         .map(|&(n, v)| (n.to_owned(), v.to_owned()))

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use omen_remote_write::{
-    Labels, Limits, Metadata, MetricType, Protocol, SeriesSamples, content_type, decode_request,
-    encode_v1, encode_v2,
+    Limits, Metadata, MetricType, Protocol, SeriesSamples, ValidatedLabels, content_type,
+    decode_request, encode_v1, encode_v2,
 };
 use proptest::prelude::*;
 
@@ -21,14 +21,14 @@ fn label_value() -> impl Strategy<Value = String> {
     prop_oneof!["[a-z0-9:./-]{1,12}", "\\PC{1,10}", "[\"\\\\\n\r\t ]{1,4}"]
 }
 
-fn labels() -> impl Strategy<Value = Labels> {
+fn labels() -> impl Strategy<Value = ValidatedLabels> {
     (
         label_value(),
         prop::collection::btree_map(label_name(), label_value(), 0..8),
     )
         .prop_map(|(name, mut rest): (String, BTreeMap<String, String>)| {
             rest.insert("__name__".to_owned(), name);
-            Labels::new(rest).expect("unique, non-empty names and values with a name")
+            ValidatedLabels::new(rest).expect("unique, non-empty names and values with a name")
         })
 }
 

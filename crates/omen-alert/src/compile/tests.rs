@@ -1,4 +1,5 @@
 use super::*;
+use crate::SeriesAlerts;
 use crate::testutil::compile;
 
 /// Parse and validate `text`; the error message of whichever step refused it.

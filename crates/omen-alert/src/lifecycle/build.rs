@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use omen_core::Labels;
 use omen_core::Score;
-use omen_engine::live::Labels;
 
 use super::state::{RuleState, Transition, relative_deviation};
 use crate::alert::{Alert, AlertEvent, AlertState, Deviation, EventKind, Explanation, ModelScore};

@@ -209,35 +209,6 @@ impl Slots {
             open_weight,
         })
     }
-
-    /// Slots from the exact means of an older buffer's slots (`(mean, carried)`, oldest first;
-    /// the last one is taken as the open slot with weight `last_weight`).
-    pub(super) fn from_means(means: &[(f64, bool)], last_weight: f64) -> Self {
-        let mut slots = Slots::default();
-        let Some((&(last, _), closed)) = means.split_last() else {
-            return slots;
-        };
-        slots.codes.reserve_exact(closed.len());
-        // The range first, so that the codes are mapped only once.
-        let (min, max) = closed
-            .iter()
-            .map(|m| m.0.clamp(-LIMIT, LIMIT))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                (lo.min(v), hi.max(v))
-            });
-        if min < max {
-            slots.grow(min, max);
-        } else if min.is_finite() {
-            slots.lo = min;
-        }
-        for &(mean, carried) in closed {
-            let code = slots.code_of(mean) << 1 | u16::from(carried);
-            slots.codes.push(code);
-        }
-        slots.open_sum = last * last_weight.max(1.0);
-        slots.open_weight = last_weight.max(1.0);
-        slots
-    }
 }
 
 /// The mean code of `value` on the grid `lo + code·unit`.

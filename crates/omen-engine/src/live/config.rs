@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::selector::Selector;
 use crate::{Error, Result};
+use omen_core::Selector;
 
 /// How `omen serve` runs its engine. Every field has a default (see each `default_*`); the
 /// detector's and the verdict's settings are given beside it (`[detector]`, `[verdict]`), so

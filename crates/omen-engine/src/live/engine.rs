@@ -9,15 +9,16 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use omen_core::{Labels, Selector};
 use omen_detect::{EnsembleConfig, EnsembleSettings};
 
 use super::clock::{Clock, SystemClock};
 use super::config::LiveConfig;
-use super::intake::{Intake, Part};
-use super::labels::{Labels, shard_of};
-use super::selector::Selector;
-use super::series::{Series, SeriesBatch};
-use super::shard::{Msg, Observer, Shard, ShardShared, Shared};
+use super::hash::{route_hash_of, shard_of};
+use super::observer::Observer;
+use super::part::Part;
+use super::series::Series;
+use super::shard::{Msg, Shard, ShardShared, Shared};
 use super::snapshot::{self, Header, ReadError, SnapshotInfo, SnapshotWriter};
 use super::stats::{Counters, DropReason, EngineStats};
 use super::view::SeriesView;
@@ -286,31 +287,6 @@ impl Engine {
         })
     }
 
-    /// Queue a request's series for scoring, or refuse the whole request without queueing any
-    /// of it. Never blocks.
-    ///
-    /// Room is reserved in every shard the request touches before anything is sent, so a
-    /// refused request left no trace and a retry is scored once. A shard whose queue is empty
-    /// takes a part of any size, so a request larger than a queue is not refused for ever.
-    /// A retried request that was in fact applied (the sender timed out on the answer) is
-    /// harmless too: its samples are duplicates of each series' last timestamp and are
-    /// dropped and counted as `duplicate`.
-    ///
-    /// A receiver that decodes series one by one builds the request with [`Engine::intake`]
-    /// instead, without allocating per series.
-    pub fn submit(&self, batches: Vec<SeriesBatch>) -> std::result::Result<Accepted, Overloaded> {
-        let mut intake = self.intake();
-        intake.push_batches(&batches);
-        drop(batches);
-        intake.submit()
-    }
-
-    /// An empty request, to [push](Intake::push) series into as they are decoded and
-    /// [submit](Intake::submit) as a whole, as [`Engine::submit`] does.
-    pub fn intake(&self) -> Intake<'_> {
-        Intake::new(self, self.inner.shards.len())
-    }
-
     /// The selectors of the series modelled (empty: all).
     pub(crate) fn selectors(&self) -> &[Selector] {
         &self.inner.selectors
@@ -485,7 +461,7 @@ impl Engine {
     /// doubled traffic on purpose). Applies after the samples accepted so far. Returns whether
     /// the series was modelled. Blocks until done.
     pub fn rebaseline(&self, labels: &Labels) -> bool {
-        let shard = &self.inner.shards[shard_of(labels.route_hash(), self.inner.shards.len())];
+        let shard = &self.inner.shards[shard_of(route_hash_of(labels), self.inner.shards.len())];
         let (reply, answer) = mpsc::sync_channel(1);
         if shard
             .queue
@@ -690,7 +666,7 @@ fn restore(
             over_limit += 1;
             return Ok(());
         }
-        restored[shard_of(s.labels.route_hash(), shards)].push(s);
+        restored[shard_of(route_hash_of(&s.labels), shards)].push(s);
         series += 1;
         Ok(())
     });

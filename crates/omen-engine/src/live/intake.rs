@@ -7,73 +7,12 @@
 //! growing buffers per shard and request; the routing hash is computed once, over the encoded
 //! labels, and travels with the series to the shard, whose index it keys.
 
+use omen_core::{Labels, METRIC_NAME, MetricKind};
+
 use super::engine::{Accepted, Engine, Overloaded};
-use super::labels::{METRIC_NAME, encode, route_hash, shard_of};
-use super::series::{MetricKind, SeriesBatch};
-
-/// One series in a [`Part`]: where its labels and samples end in the part's buffers.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Entry {
-    /// The routing hash of the encoded labels.
-    pub(crate) hash: u64,
-    key_end: u32,
-    samples_end: u32,
-    /// Where the metric name's value lies in the part's `keys` (0, 0 without one).
-    name_start: u32,
-    name_len: u32,
-    pub(crate) kind: MetricKind,
-}
-
-/// The series of one request routed to one shard, in request order.
-#[derive(Debug, Default)]
-pub(crate) struct Part {
-    /// The encoded labels of every series, one after another.
-    keys: Vec<u8>,
-    samples: Vec<(i64, f64)>,
-    entries: Vec<Entry>,
-}
-
-impl Part {
-    /// Samples in the part.
-    pub(crate) fn samples(&self) -> usize {
-        self.samples.len()
-    }
-
-    /// Each series: its entry, encoded labels and samples, in request order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Entry, &[u8], &[(i64, f64)])> {
-        let (mut key_start, mut samples_start) = (0, 0);
-        self.entries.iter().map(move |entry| {
-            let (key_end, samples_end) = (entry.key_end as usize, entry.samples_end as usize);
-            let key = &self.keys[key_start..key_end];
-            let samples = &self.samples[samples_start..samples_end];
-            (key_start, samples_start) = (key_end, samples_end);
-            (entry, key, samples)
-        })
-    }
-
-    /// Adds a series; `name` is where its metric name lies in `key`.
-    fn push(
-        &mut self,
-        hash: u64,
-        key: &[u8],
-        name: (usize, usize),
-        kind: MetricKind,
-        samples: &[(i64, f64)],
-    ) {
-        let offset = |at: usize| u32::try_from(at).expect("a request under 4 GiB");
-        let name_start = offset(self.keys.len() + name.0);
-        self.keys.extend_from_slice(key);
-        self.samples.extend_from_slice(samples);
-        self.entries.push(Entry {
-            hash,
-            key_end: u32::try_from(self.keys.len()).expect("a request under 4 GiB"),
-            samples_end: u32::try_from(self.samples.len()).expect("a request under 4 GiB"),
-            name_start,
-            name_len: offset(name.1),
-            kind,
-        });
-    }
-}
+use super::hash::{route_hash, shard_of};
+use super::part::Part;
+use super::series::SeriesBatch;
 
 /// A request being taken in: series are [pushed](Intake::push) as they are decoded, then the
 /// whole request is [submitted](Intake::submit) at once, or dropped (nothing was queued).
@@ -139,14 +78,7 @@ impl<'e> Intake<'e> {
     /// request as the series, after them).
     pub fn resolve_unknown_kinds(&mut self, mut kind_of: impl FnMut(&str) -> MetricKind) {
         for part in &mut self.parts {
-            for entry in &mut part.entries {
-                if entry.kind == MetricKind::Unknown {
-                    let start = entry.name_start as usize;
-                    let name = &part.keys[start..start + entry.name_len as usize];
-                    // Encoded from `&str`s, cut where a value starts and ends.
-                    entry.kind = kind_of(std::str::from_utf8(name).unwrap_or(""));
-                }
-            }
+            part.resolve_unknown_kinds(&mut kind_of);
         }
     }
 
@@ -162,6 +94,34 @@ impl<'e> Intake<'e> {
     }
 }
 
+/// The two ways into the engine.
+impl Engine {
+    /// Queue a request's series for scoring, or refuse the whole request without queueing any
+    /// of it. Never blocks.
+    ///
+    /// Room is reserved in every shard the request touches before anything is sent, so a
+    /// refused request left no trace and a retry is scored once. A shard whose queue is empty
+    /// takes a part of any size, so a request larger than a queue is not refused for ever.
+    /// A retried request that was in fact applied (the sender timed out on the answer) is
+    /// harmless too: its samples are duplicates of each series' last timestamp and are
+    /// dropped and counted as `duplicate`.
+    ///
+    /// A receiver that decodes series one by one builds the request with [`Engine::intake`]
+    /// instead, without allocating per series.
+    pub fn submit(&self, batches: Vec<SeriesBatch>) -> Result<Accepted, Overloaded> {
+        let mut intake = self.intake();
+        intake.push_batches(&batches);
+        drop(batches);
+        intake.submit()
+    }
+
+    /// An empty request, to [push](Intake::push) series into as they are decoded and
+    /// [submit](Intake::submit) as a whole, as [`Engine::submit`] does.
+    pub fn intake(&self) -> Intake<'_> {
+        Intake::new(self, self.shard_count())
+    }
+}
+
 impl Intake<'_> {
     /// Push every series of `batches` (the owned form).
     pub(crate) fn push_batches(&mut self, batches: &[SeriesBatch]) {
@@ -174,7 +134,7 @@ impl Intake<'_> {
     }
 }
 
-/// Appends the encoding of sorted `labels` to `out` (see [`encode`]) and says where the metric
+/// Appends the encoding of sorted `labels` to `out` (see [`Labels::encode_into`]) and says where the metric
 /// name's value lies in what it appended: `(start, length)`, `(0, 0)` without one.
 fn encode_noting_name(labels: &[(&str, &str)], out: &mut Vec<u8>) -> (usize, usize) {
     let start = out.len();
@@ -183,7 +143,7 @@ fn encode_noting_name(labels: &[(&str, &str)], out: &mut Vec<u8>) -> (usize, usi
         if n == METRIC_NAME {
             name = (out.len() - start + n.len() + 1, v.len());
         }
-        encode(std::iter::once((n, v)), out);
+        Labels::encode_into(std::iter::once((n, v)), out);
     }
     name
 }

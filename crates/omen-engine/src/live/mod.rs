@@ -19,9 +19,10 @@
 mod clock;
 mod config;
 mod engine;
+mod hash;
 mod intake;
-mod labels;
-mod selector;
+mod observer;
+mod part;
 mod series;
 mod shard;
 mod snapshot;
@@ -40,11 +41,15 @@ pub use engine::{
     Accepted, Engine, EngineOptions, OverloadReason, Overloaded, RestoreOutcome, RestoreReport,
 };
 pub use intake::Intake;
-pub use labels::Labels;
+pub use observer::{Observer, ObserverSlot, ScoredSample};
+// re-export for src/ until the move lands
+pub use omen_core::Labels;
+// re-export for src/ until the move lands
+pub use omen_core::MetricKind;
+// re-export for src/ until the move lands
+pub use omen_core::{MatchOp, Matcher, Selector};
 pub use omen_core::{STALE_NAN_BITS, is_stale_marker};
-pub use selector::{MatchOp, Matcher, Selector};
-pub use series::{MetricKind, SeriesBatch};
-pub use shard::{Observer, ObserverSlot, ScoredSample};
+pub use series::SeriesBatch;
 pub use snapshot::{
     FILE_NAME as SNAPSHOT_FILE_NAME, FORMAT_VERSION as SNAPSHOT_FORMAT_VERSION, SnapshotInfo,
 };

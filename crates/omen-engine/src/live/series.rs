@@ -1,40 +1,15 @@
 //! One live series: what arrives for it, and what each sample does to its state (ordering,
 //! staleness, counters, scoring).
 
-use omen_core::is_stale_marker;
 use std::sync::Arc;
 
+use omen_core::{Labels, MetricKind, is_stale_marker};
 use omen_detect::EnsembleSettings;
 use serde::{Deserialize, Serialize};
 
-use super::labels::Labels;
-use super::shard::ObserverSlot;
+use super::observer::ObserverSlot;
 use crate::model::{Judged, SeriesModel};
 use crate::{AnomalyInterval, VerdictConfig};
-
-/// What kind of metric a series is, from the sender's metadata.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MetricKind {
-    /// A value that goes up and down: modelled as it is.
-    Gauge,
-    /// A monotonic count: modelled on its per-second rate, with resets handled.
-    Counter,
-    /// No metadata: modelled as a gauge.
-    #[default]
-    Unknown,
-}
-
-impl MetricKind {
-    /// The name used in the API and in metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetricKind::Gauge => "gauge",
-            MetricKind::Counter => "counter",
-            MetricKind::Unknown => "unknown",
-        }
-    }
-}
 
 /// The samples of one series from one request.
 #[derive(Debug, Clone, PartialEq)]

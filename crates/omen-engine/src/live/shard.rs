@@ -6,101 +6,26 @@
 //! (flush, sweep, snapshot, stop) are not counted and go behind the data already queued, so a
 //! snapshot holds every sample accepted before it was asked for.
 
-use std::any::Any;
+use std::io;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, PoisonError, RwLock, TryLockError};
 use std::time::{Duration, Instant};
-use std::{fmt, io};
 
 use hashbrown::HashTable;
-use omen_core::Score;
+use omen_core::{Labels, Score, is_stale_marker};
 use omen_detect::EnsembleSettings;
 
 use super::clock::Clock;
-use super::intake::{Entry, Part};
-use super::labels::Labels;
-use super::series::{MetricKind, Outcome, Series};
+use super::hash::route_hash_of;
+use super::observer::{Observer, ScoredSample};
+use super::part::{Entry, Part};
+use super::series::{Outcome, Series};
 use super::snapshot::SnapshotWriter;
 use super::stats::{Counters, DropReason};
 use super::view::{Change, Pending, SeriesView, ViewTable};
 use crate::model::Judged;
 use crate::{AnomalyInterval, VerdictConfig};
-use omen_core::is_stale_marker;
-
-/// Told about every scored sample, every series that ends, and every closed anomaly interval,
-/// on the shard's thread: it must be quick and must not block (hand the work to a channel).
-/// The alert stage hooks in here.
-pub trait Observer: Send + Sync + fmt::Debug {
-    /// A sample was scored. `slot` is the observer's own per-series state, kept in the
-    /// series (empty for a new series, and after a restart: it is not in the snapshot).
-    fn scored(&self, slot: &mut ObserverSlot, sample: &ScoredSample<'_>) {
-        let _ = (slot, sample);
-    }
-
-    /// The series ended at `timestamp_ms`: a staleness marker arrived, or it expired
-    /// (`timestamp_ms` is then its last sample's time). An expired series' slot is dropped
-    /// after this call.
-    fn ended(&self, slot: &mut ObserverSlot, labels: &Labels, timestamp_ms: i64) {
-        let _ = (slot, labels, timestamp_ms);
-    }
-
-    /// An anomaly interval closed: by normal samples, a staleness marker, or expiry.
-    fn interval_closed(&self, labels: &Labels, interval: &AnomalyInterval) {
-        let _ = (labels, interval);
-    }
-}
-
-/// What an [`Observer`] keeps per series: anything it likes, owned by the series so that
-/// reading it on every sample takes no lock and no lookup.
-///
-/// It is not part of the series' model: a clone of a series starts with an empty slot, and
-/// two slots always compare equal (series are compared by what they learned).
-#[derive(Default)]
-pub struct ObserverSlot(pub Option<Box<dyn Any + Send>>);
-
-impl Clone for ObserverSlot {
-    fn clone(&self) -> Self {
-        Self(None)
-    }
-}
-
-impl PartialEq for ObserverSlot {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl fmt::Debug for ObserverSlot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "ObserverSlot(set)"
-        } else {
-            "ObserverSlot(empty)"
-        })
-    }
-}
-
-/// One scored sample, as an [`Observer`] sees it.
-#[derive(Debug, Clone, Copy)]
-pub struct ScoredSample<'a> {
-    /// The series' labels.
-    pub labels: &'a Labels,
-    /// Gauge or counter: a counter's `value` is its per-second rate.
-    pub kind: MetricKind,
-    /// The sample's timestamp, Unix milliseconds.
-    pub timestamp_ms: i64,
-    /// What the detector judged (a counter's rate).
-    pub value: f64,
-    /// The detector's score, expected value, band and per-model contributions.
-    pub score: &'a Score,
-    /// The engine's verdict at its own threshold.
-    pub anomaly: bool,
-    /// The season the detector uses, if it found one.
-    pub season_period_ms: Option<i64>,
-    /// When the detector last found a level shift, if it did.
-    pub last_change_ms: Option<i64>,
-}
 
 /// A message to a shard.
 pub(crate) enum Msg {
@@ -257,7 +182,7 @@ impl Shard {
         };
         for series in restored {
             if shard
-                .find(series.labels.route_hash(), series.labels.as_bytes())
+                .find(route_hash_of(&series.labels), series.labels.as_bytes())
                 .is_some()
             {
                 // Not in a file this engine wrote: a series lives in one shard only.
@@ -275,7 +200,7 @@ impl Shard {
         let counters = &self.shared.counters;
         Counters::add(&counters.label_bytes, series.labels.as_bytes().len() as u64);
         Counters::add_signed(&counters.model_heap_bytes, series.model.heap_bytes() as i64);
-        let hash = series.labels.route_hash();
+        let hash = route_hash_of(&series.labels);
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(series);
@@ -380,7 +305,7 @@ impl Shard {
                 let _ = reply.send(());
             }
             Msg::Rebaseline(labels, reply) => {
-                let slot = self.find(labels.route_hash(), labels.as_bytes());
+                let slot = self.find(route_hash_of(&labels), labels.as_bytes());
                 let series = slot.and_then(|slot| self.slots[slot as usize].as_mut());
                 if let Some(series) = &series {
                     tracing::info!(series = %series.labels, "baseline restarted");
@@ -582,7 +507,7 @@ impl Shard {
                 continue;
             }
             let mut series = self.slots[slot].take().expect("checked above");
-            let hash = series.labels.route_hash();
+            let hash = route_hash_of(&series.labels);
             if let Ok(found) = self
                 .index
                 .find_entry(index_hash(hash), |&(_, s)| s as usize == slot)

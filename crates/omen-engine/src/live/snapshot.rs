@@ -11,7 +11,7 @@
 //! The header holds the shard count at writing (for information: series are re-routed on
 //! restore, so any shard count reads any file), the time, and the detector's settings; a
 //! record is one series (labels, kind, ordering and counter state, detector, open interval).
-//! The checksum is the stable hash (`labels::stable_hash`) chained over the header and every
+//! The checksum is the stable hash (`hash::stable_hash`) chained over the header and every
 //! record, so a truncated or damaged file is detected rather than half-read.
 //!
 //! The shards write their own records in turn into the same buffered file (one shard pauses at
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use omen_detect::EnsembleConfig;
 use serde::{Deserialize, Serialize};
 
-use super::labels::stable_hash;
+use super::hash::stable_hash;
 use super::series::{Record, RecordRef};
 
 /// The snapshot's file name in the data directory.
@@ -40,10 +40,9 @@ const MAGIC: &[u8; 8] = b"OMENLIVE";
 /// in every record, 6 dropped the level memory's smoothing factor from every record (it is a
 /// setting, in the header).
 pub const FORMAT_VERSION: u32 = 6;
-/// The formats this build reads. Versions 1 to 3 lack some of the recurrence counts, and 1 to 5
-/// hold settings in every record, so their records cannot be read by this detector: such a
-/// snapshot is moved aside and every series starts afresh.
-const READS: [u32; 1] = [6];
+// This build reads the format it writes and no other: versions 1 to 3 lack some of the
+// recurrence counts, and 1 to 5 hold settings in every record, so their records cannot be read
+// by this detector. Such a snapshot is moved aside and every series starts afresh.
 const END: u32 = u32::MAX;
 /// No record is near this; a longer length means a damaged file.
 const MAX_RECORD: u32 = 64 << 20;
@@ -247,9 +246,9 @@ pub(crate) fn read(
         return unusable("not an Omen live-state file (bad magic bytes)".into());
     }
     let version = read_u32(&mut input)?;
-    if !READS.contains(&version) {
+    if version != FORMAT_VERSION {
         return unusable(format!(
-            "format version {version}; this build reads versions {READS:?}"
+            "format version {version}; this build reads versions [{FORMAT_VERSION}]"
         ));
     }
     let mut buf = Vec::new();

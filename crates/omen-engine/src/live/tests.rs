@@ -8,7 +8,7 @@ use std::time::Duration;
 use omen_core::{Score, Status};
 use omen_detect::EnsembleConfig;
 
-use super::labels::shard_of;
+use super::hash::{route_hash_of, shard_of};
 use super::*;
 use crate::{AnomalyInterval, SeriesReplay, Step, VerdictConfig};
 
@@ -211,7 +211,7 @@ fn live_scores_agree_with_the_batch_replay_bit_for_bit() {
 fn series_on(shard: usize, shards: usize, name: &str) -> Vec<(String, String)> {
     (0..)
         .map(|i| labels(name, &[("i", &i.to_string())]))
-        .find(|l| shard_of(Labels::from_pairs(l).route_hash(), shards) == shard)
+        .find(|l| shard_of(route_hash_of(&Labels::from_pairs(l)), shards) == shard)
         .unwrap()
 }
 

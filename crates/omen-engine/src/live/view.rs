@@ -5,10 +5,7 @@
 //! write, taken with `try_write` so that a reader rendering `/metrics` never stalls scoring;
 //! a change waits for the next try instead (forced after a second).
 
-use omen_core::Score;
-
-use super::labels::Labels;
-use super::series::MetricKind;
+use omen_core::{Labels, MetricKind, Score};
 
 /// The latest state of one series, as the HTTP layer shows it.
 #[derive(Debug, Clone, PartialEq)]

@@ -105,14 +105,14 @@ mod tests {
     use prost::Message;
 
     use super::*;
-    use crate::labels::Labels;
+    use crate::labels::ValidatedLabels;
     use crate::metric_type::MetricType;
     use crate::proto::{v1 as pb1, v2 as pb2};
 
     fn example() -> (Vec<SeriesSamples>, Vec<Metadata>) {
         let series = vec![
             SeriesSamples {
-                labels: Labels::new([
+                labels: ValidatedLabels::new([
                     ("__name__", "http_requests_total"),
                     ("code", "200"),
                     ("job", "api"),
@@ -126,7 +126,7 @@ mod tests {
                 metric_type: None,
             },
             SeriesSamples {
-                labels: Labels::new([("__name__", "up"), ("job", "api")]).unwrap(),
+                labels: ValidatedLabels::new([("__name__", "up"), ("job", "api")]).unwrap(),
                 samples: vec![(0, 1.0)],
                 metric_type: Some(MetricType::Gauge),
             },

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use regex::Regex;
 
-use super::labels::Labels;
+use crate::labels::Labels;
 
 /// How one matcher compares a label's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -366,21 +366,17 @@ fn is_name_start(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::labels::tests::pairs;
 
-    fn pairs(labels: &[(&str, &str)]) -> Vec<(String, String)> {
-        labels
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect()
+    /// A selector's text and what it should give: its canonical form, or part of its error.
+    struct Case {
+        name: &'static str,
+        text: &'static str,
+        want: &'static str,
     }
 
     #[test]
     fn good_selectors_parse_to_their_matchers() {
-        struct Case {
-            name: &'static str,
-            text: &'static str,
-            want: &'static str,
-        }
         let cases = [
             Case {
                 name: "metric name alone",
@@ -424,11 +420,6 @@ mod tests {
 
     #[test]
     fn bad_selectors_say_what_and_where() {
-        struct Case {
-            name: &'static str,
-            text: &'static str,
-            want: &'static str,
-        }
         let cases = [
             Case {
                 name: "empty",
