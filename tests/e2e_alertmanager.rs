@@ -21,7 +21,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use omen_remote_write::{BodyEncoder, Labels, MetricType, Protocol, SeriesSamples};
+use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
 use serde_json::Value;
 use support::capture::Capture;
 use support::http::{self, V1_HEADERS};
@@ -109,7 +109,7 @@ fn send(
             })
             .collect();
         let series = vec![SeriesSamples {
-            labels: Labels::new([("__name__", "shop_latency_seconds"), ("instance", "web-1")])
+            labels: ValidatedLabels::new([("__name__", "shop_latency_seconds"), ("instance", "web-1")])
                 .unwrap(),
             samples,
             metric_type: Some(MetricType::Gauge),

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use omen_remote_write::{BodyEncoder, Labels, MetricType, Protocol, SeriesSamples};
+use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
 use serde_json::Value;
 use support::capture::Capture;
 use support::http::{self, V1_HEADERS};
@@ -55,7 +55,7 @@ fn restored_alert_resolves(lose_snapshot: bool) {
         .chain([(now, 50.0)])
         .collect();
     let series = [SeriesSamples {
-        labels: Labels::new([("__name__", "queue_depth"), ("instance", "a")]).unwrap(),
+        labels: ValidatedLabels::new([("__name__", "queue_depth"), ("instance", "a")]).unwrap(),
         samples,
         metric_type: Some(MetricType::Gauge),
     }];

@@ -6,7 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use omen_remote_write::{BodyEncoder, Labels, MetricType, Protocol, SeriesSamples};
+use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
 use support::http::{self, Response, V1_HEADERS};
 use support::server::{Server, metric_in};
 
@@ -43,7 +43,7 @@ fn post(server: &Server, headers: &[(&str, &str)], body: &[u8]) -> Response {
 fn gauges(job: &str, count: usize, t: i64, value: f64) -> Vec<SeriesSamples> {
     (0..count)
         .map(|i| SeriesSamples {
-            labels: Labels::new([("__name__", format!("g_{i}").as_str()), ("job", job)]).unwrap(),
+            labels: ValidatedLabels::new([("__name__", format!("g_{i}").as_str()), ("job", job)]).unwrap(),
             samples: vec![(t, value + i as f64)],
             metric_type: Some(MetricType::Gauge),
         })
@@ -322,7 +322,7 @@ fn metadata_in_the_same_request_gives_its_series_their_kind() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("data"), None);
     let series = |name: &str, metric_type| SeriesSamples {
-        labels: Labels::new([("__name__", name), ("job", "kinds")]).unwrap(),
+        labels: ValidatedLabels::new([("__name__", name), ("job", "kinds")]).unwrap(),
         samples: vec![(1_700_000_000_000, 1.0), (1_700_000_060_000, 2.0)],
         metric_type,
     };

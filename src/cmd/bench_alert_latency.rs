@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
-use omen_remote_write::{BodyEncoder, Labels, MetricType, Protocol, SeriesSamples};
+use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use crate::cli::BenchAlertLatencyArgs;
@@ -83,7 +83,7 @@ async fn probe_all(args: &BenchAlertLatencyArgs) -> Result<()> {
     let mut missed = 0;
     for i in 0..args.probes {
         let probe = format!("{run}-{i}");
-        let labels = Labels::new([("__name__", "omen_probe"), ("probe", probe.as_str())])
+        let labels = ValidatedLabels::new([("__name__", "omen_probe"), ("probe", probe.as_str())])
             .expect("probe labels are valid");
         let now_ms = omen_notify::now_ms();
         let calm: Vec<(i64, f64)> = (0..HISTORY)

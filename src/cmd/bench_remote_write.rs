@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use omen_remote_write::{BodyEncoder, Labels, MetricType, Protocol, SeriesSamples};
+use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
@@ -94,10 +94,10 @@ const METRICS: [(&str, MetricType); 6] = [
     ("process_open_fds", MetricType::Gauge),
 ];
 
-fn labels_of(series: usize) -> (Labels, MetricType) {
+fn labels_of(series: usize) -> (ValidatedLabels, MetricType) {
     let (name, kind) = METRICS[series % METRICS.len()];
     let instance = format!("host-{:05}:9100", series / METRICS.len());
-    let labels = Labels::new([
+    let labels = ValidatedLabels::new([
         ("__name__", name),
         ("instance", &instance),
         ("job", "bench"),
@@ -136,7 +136,7 @@ fn plan(args: &BenchRemoteWriteArgs, protocol: Protocol) -> Vec<ShardPlan> {
     let shards: Vec<Vec<usize>> = (0..args.concurrency)
         .map(|shard| (shard..args.series).step_by(args.concurrency).collect())
         .collect();
-    let series: Vec<(Labels, MetricType)> = (0..args.series).map(labels_of).collect();
+    let series: Vec<(ValidatedLabels, MetricType)> = (0..args.series).map(labels_of).collect();
     std::thread::scope(|scope| {
         let handles: Vec<_> = shards
             .iter()

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use omen_alert::Note;
-use omen_engine::live::Labels;
+use omen_core::Labels;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use omen_alert::{Adjustments, AlertConfig, CompiledAlerts, FiringState, Grouper};
-use omen_engine::live::Labels;
+use omen_core::Labels;
 use omen_notify::{ChannelKind, Dispatcher, DispatcherHandle, NotifyConfig, NotifyStats, Outbox};
 
 pub use clock::{Clock, ManualClock, SystemClock};

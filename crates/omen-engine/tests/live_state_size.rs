@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 
 use omen_core::{Detector, Sample};
 use omen_detect::Ensemble;
-use omen_engine::live::{Engine, EngineOptions, LiveConfig, ManualClock, MetricKind, SeriesBatch};
+use omen_core::MetricKind;
+use omen_engine::live::{Engine, EngineOptions, LiveConfig, ManualClock, SeriesBatch};
 
 struct Counting;
 

@@ -27,8 +27,6 @@ pub use decode::{decode, decode_request, decode_with};
 pub use encode::{BodyEncoder, encode_v1, encode_v2};
 pub use error::{RejectReason, Rejection};
 pub use labels::{METRIC_NAME_LABEL, ValidatedLabels};
-// re-export for src/ until the move lands
-pub use labels::ValidatedLabels as Labels;
 pub use limits::{Limits, check_body_len};
 pub use metric_type::MetricType;
 pub use negotiate::negotiate;

@@ -16,7 +16,8 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use omen_engine::live::{Selector, SeriesView};
+use omen_core::Selector;
+use omen_engine::live::SeriesView;
 use serde_json::{Map, Value, json};
 
 use super::AppState;

@@ -7,6 +7,8 @@
 
 use std::fmt::Write as _;
 
+use omen_core::quote_label_value;
+
 /// Append `name{labels} value` (and a timestamp in ms when given) as one line.
 pub(crate) fn write_sample<'a>(
     out: &mut String,
@@ -20,9 +22,8 @@ pub(crate) fn write_sample<'a>(
         out.push(if first { '{' } else { ',' });
         first = false;
         out.push_str(label);
-        out.push_str("=\"");
-        escape_into(out, label_value);
-        out.push('"');
+        out.push('=');
+        quote_label_value(out, label_value);
     }
     if !first {
         out.push('}');
@@ -36,18 +37,6 @@ pub(crate) fn write_sample<'a>(
 pub(crate) fn write_gauge_header(out: &mut String, name: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} gauge");
-}
-
-/// Label values escape backslash, double quote and line feed.
-fn escape_into(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
 }
 
 fn write_value(out: &mut String, value: f64) {

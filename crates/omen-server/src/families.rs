@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use omen_engine::live::MetricKind;
+use omen_core::MetricKind;
 use omen_remote_write::{Metadata, MetricType};
 
 /// Family name to type, learned from metadata.

@@ -30,7 +30,8 @@ use axum::routing::{get, post};
 use omen_alert_runtime::api::AlertApiHost;
 use omen_alert_runtime::{AlertRuntime, RuntimeOptions, SystemClock};
 use omen_config::Config;
-use omen_engine::live::{Engine, EngineOptions, Labels, RestoreOutcome};
+use omen_core::Labels;
+use omen_engine::live::{Engine, EngineOptions, RestoreOutcome};
 use omen_remote_write::Limits;
 
 pub use error::{Error, Result};

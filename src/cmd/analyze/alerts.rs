@@ -19,7 +19,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use omen_alert::{AlertEvent, CompiledAlerts, EventKind, Observation, SeriesAlerts};
 use omen_core::Score;
 use omen_engine::StepContext;
-use omen_engine::live::Labels;
+use omen_core::Labels;
 
 use super::output::timestamp_type;
 use omen_ingest::SeriesKeys;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use omen_alert::{AlertConfig, AlertEvent, Observation};
 use omen_core::{Contributions, ModelKind, Score, Status};
-use omen_engine::live::Labels;
+use omen_core::Labels;
 use omen_notify::{NotifyConfig, OutboxEntry};
 use tempfile::TempDir;
 

@@ -42,12 +42,6 @@ pub use engine::{
 };
 pub use intake::Intake;
 pub use observer::{Observer, ObserverSlot, ScoredSample};
-// re-export for src/ until the move lands
-pub use omen_core::Labels;
-// re-export for src/ until the move lands
-pub use omen_core::MetricKind;
-// re-export for src/ until the move lands
-pub use omen_core::{MatchOp, Matcher, Selector};
 pub use omen_core::{STALE_NAN_BITS, is_stale_marker};
 pub use series::SeriesBatch;
 pub use snapshot::{
