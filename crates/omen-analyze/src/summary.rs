@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use anyhow::Result;
 use omen_engine::{ReplayReport, SeriesReport};
 
-use crate::cmd::series_keys::SeriesKeys;
+use crate::error::Result;
+use crate::series_keys::SeriesKeys;
 
 /// One line of the top-series table.
 #[derive(Debug)]

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
 use arrow::array::TimestampMillisecondArray;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -21,8 +20,9 @@ use omen_core::Score;
 use omen_engine::StepContext;
 use omen_engine::live::Labels;
 
-use super::output::timestamp_type;
-use crate::cmd::series_keys::SeriesKeys;
+use crate::error::{Context, Result};
+use crate::output::timestamp_type;
+use crate::series_keys::SeriesKeys;
 
 /// One alert episode: from firing to resolved (or the end of the data).
 #[derive(Debug, Clone)]

@@ -9,7 +9,6 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, TimestampMillisecondType};
 use omen_engine::AnomalyInterval;
@@ -17,10 +16,11 @@ use omen_report::{IntervalMark, Report, SeriesChart, Table};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tempfile::NamedTempFile;
 
-use super::alerts::Episode;
-use super::summary::Summary;
-use crate::atomic_write::temporary_for;
-use crate::cmd::series_keys::SeriesKeys;
+use crate::alerts::Episode;
+use crate::error::{Context, Result};
+use crate::series_keys::SeriesKeys;
+use crate::summary::Summary;
+use crate::temporary::temporary_for;
 
 /// What the page says about the run, beside the charts.
 pub(crate) struct RunFacts<'a> {
