@@ -3,7 +3,6 @@
 //! page is a copy of the verdicts' bits. Arrow's writer read each verdict out of its bitmap
 //! and packed it again, one at a time.
 
-use anyhow::{Context, Result, bail};
 use arrow::array::{Array, AsArray, BooleanBufferBuilder};
 use arrow::datatypes::DataType;
 use bytes::Bytes;
@@ -13,7 +12,8 @@ use parquet::file::metadata::ColumnIndexBuilder;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::schema::types::ColumnDescPtr;
 
-use super::own_chunks::{OwnChunk, PageSink};
+use crate::error::{Context, Result, bail, ensure};
+use crate::own_chunks::{OwnChunk, PageSink};
 
 /// Rows per data page: as many as the float columns' largest page (a multiple of 8, so that
 /// each page starts on a byte).
@@ -46,7 +46,7 @@ impl FlagChunk {
     /// Append a batch's flags (it has no nulls: the column is required).
     pub(crate) fn push(&mut self, column: &dyn Array) -> Result<()> {
         let name = self.descr.name();
-        anyhow::ensure!(
+        ensure!(
             column.null_count() == 0,
             "a null in the required column `{name}`"
         );

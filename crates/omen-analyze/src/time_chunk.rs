@@ -7,7 +7,6 @@
 //! it is general (any bit width, any level structure), and it kept page statistics value by
 //! value. This is the one case, done directly.
 
-use anyhow::{Context, Result, bail};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Int64Type};
 use bytes::Bytes;
@@ -17,7 +16,8 @@ use parquet::file::metadata::ColumnIndexBuilder;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::schema::types::ColumnDescPtr;
 
-use super::own_chunks::{OwnChunk, PageSink, write_uleb128};
+use crate::error::{Context, Result, bail, ensure};
+use crate::own_chunks::{OwnChunk, PageSink, write_uleb128};
 
 /// Values per data page: the float columns' largest page (1 MiB of doubles).
 const VALUES_PER_PAGE: usize = 1 << 17;
@@ -54,7 +54,7 @@ impl TimeChunk {
     /// Append a batch's timestamps (it has no nulls: the column is required).
     pub(crate) fn push(&mut self, column: &dyn Array) -> Result<()> {
         let name = self.descr.name();
-        anyhow::ensure!(
+        ensure!(
             column.null_count() == 0,
             "a null in the required column `{name}`"
         );

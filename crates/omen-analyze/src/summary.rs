@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use anyhow::Result;
 use omen_engine::{ReplayReport, SeriesReport};
 
+use crate::error::Result;
 use omen_ingest::SeriesKeys;
 
 /// One line of the top-series table.

@@ -15,23 +15,23 @@
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use anyhow::{Context, Result};
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::{Float64Type, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{
     ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves,
 };
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::SchemaDescPtr;
+use parquet::schema::types::{ColumnPath, SchemaDescPtr};
 
-use super::direct_file::DirectFile;
-use super::flag_chunk::FlagChunk;
-use super::label_chunk::LabelChunk;
-use super::own_chunks::{BufferPool, FloatChunk, OwnChunk};
-use super::time_chunk::TimeChunk;
+use crate::direct_file::DirectFile;
+use crate::error::{Context, Result};
+use crate::flag_chunk::FlagChunk;
+use crate::label_chunk::LabelChunk;
+use crate::own_chunks::{BufferPool, FloatChunk, OwnChunk};
+use crate::time_chunk::TimeChunk;
 
 /// Rows per row group: half of Parquet's usual million. A worker holds one row group in the
 /// making, about 20 MB of floats, and its encoded copy until the file's thread takes it, and
@@ -54,11 +54,34 @@ enum EncodedChunk {
 }
 
 /// How Arrow's writer encodes the columns it is given (see [`FieldEncoder`]).
-fn writer_properties() -> WriterProperties {
-    // Series columns of other types than text: dictionaries, compressed.
-    WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build()
+fn writer_properties(schema: &SchemaRef, standard: bool) -> WriterProperties {
+    if !standard {
+        // Series columns of other types than text: dictionaries, compressed.
+        return WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
+    }
+    let mut builder = WriterProperties::builder().set_compression(Compression::SNAPPY);
+    let n = schema.fields().len();
+    for field in &schema.fields()[n - 7..] {
+        let path = ColumnPath::from(field.name().as_str());
+        let (encoding, compression) = match field.name().as_str() {
+            "timestamp" => (Encoding::DELTA_BINARY_PACKED, Compression::UNCOMPRESSED),
+            "anomaly" => (Encoding::RLE, Compression::UNCOMPRESSED),
+            _ => (Encoding::PLAIN, Compression::UNCOMPRESSED),
+        };
+        builder = builder
+            .set_column_dictionary_enabled(path.clone(), false)
+            .set_column_encoding(path.clone(), encoding)
+            .set_column_compression(path, compression);
+    }
+    builder.build()
+}
+
+/// TEMPORARY (measurement): `OMEN_SCORES_WRITER=arrow` writes every column through Arrow's
+/// column writers.
+fn standard_writer() -> bool {
+    std::env::var_os("OMEN_SCORES_WRITER").is_some_and(|v| v == "arrow")
 }
 
 /// Start `scores.parquet` in `file`: the file writer, for [`append_row_groups`], and the
@@ -67,16 +90,29 @@ pub(crate) fn create(
     file: DirectFile,
     schema: &SchemaRef,
 ) -> Result<(SerializedFileWriter<DirectFile>, Arc<ColumnPlan>)> {
+    create_with(file, schema, standard_writer())
+}
+
+fn create_with(
+    file: DirectFile,
+    schema: &SchemaRef,
+    standard: bool,
+) -> Result<(SerializedFileWriter<DirectFile>, Arc<ColumnPlan>)> {
     // Through `ArrowWriter`, so that the Arrow schema (dictionary types, time zones) goes into
     // the file's metadata as it would with the high-level writer.
-    let (writer, factory) = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties()))
-        .and_then(ArrowWriter::into_serialized_writer)
-        .context("cannot start writing scores.parquet")?;
+    let (writer, factory) = ArrowWriter::try_new(
+        file,
+        schema.clone(),
+        Some(writer_properties(schema, standard)),
+    )
+    .and_then(ArrowWriter::into_serialized_writer)
+    .context("cannot start writing scores.parquet")?;
     let plan = ColumnPlan {
         factory,
         schema: schema.clone(),
         parquet: Arc::new(writer.schema_descr().clone()),
         buffers: Arc::default(),
+        standard,
     };
     Ok((writer, Arc::new(plan)))
 }
@@ -88,6 +124,7 @@ pub(crate) struct ColumnPlan {
     schema: SchemaRef,
     parquet: SchemaDescPtr,
     buffers: Arc<BufferPool>,
+    standard: bool,
 }
 
 impl ColumnPlan {
@@ -167,6 +204,7 @@ impl RowGroupEncoder {
         let parquet = &plan.parquet;
         let mut fields = Vec::with_capacity(plan.schema.fields().len());
         let mut leaf = 0;
+        let standard = plan.standard;
         for (at, field) in plan.schema.fields().iter().enumerate() {
             let leaves: Vec<_> = (leaf..parquet.num_columns())
                 .take_while(|&i| parquet.get_column_root_idx(i) == at)
@@ -178,6 +216,7 @@ impl RowGroupEncoder {
                 _ => None,
             };
             fields.push(match single {
+                _ if standard => FieldEncoder::Arrow(writers),
                 Some(descr) if LabelChunk::fits(field.data_type(), &descr) => {
                     FieldEncoder::Label(LabelChunk::new(descr))
                 }
@@ -284,7 +323,7 @@ impl RowGroupEncoder {
         // A closed channel means the file's thread failed; its own error is the one reported.
         self.output
             .send(group)
-            .map_err(|_| anyhow::anyhow!("scores.parquet could not be written"))
+            .map_err(|_| crate::error::Error::Failed("scores.parquet could not be written".into()))
     }
 }
 
@@ -311,7 +350,7 @@ mod tests {
     use parquet::file::statistics::Statistics;
 
     use super::*;
-    use crate::cmd::analyze::output::scores_schema;
+    use crate::output::scores_schema;
 
     /// Write `batches` through `RowGroupEncoder`s (row groups of `group_rows`), as the workers
     /// do, and read the file back: the batches read, the statistics of each row group's

@@ -22,7 +22,6 @@
 
 use std::sync::Mutex;
 
-use anyhow::{Context, Result};
 use arrow::array::{Array, Float64Array};
 use bytes::Bytes;
 use parquet::basic::{Compression, Encoding, PageType};
@@ -33,6 +32,8 @@ use parquet::file::page_index::offset_index::{OffsetIndexMetaData, PageLocation}
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
+
+use crate::error::{Context, Result, ensure};
 
 /// Values per data page of a float column at most: 1 MiB, Parquet's usual page size.
 const FLOATS_PER_PAGE: usize = 1 << 17;
@@ -248,7 +249,7 @@ impl FloatChunk {
 
     /// Append a batch's values (it has no nulls: the column is required).
     pub(crate) fn push(&mut self, values: &Float64Array) -> Result<()> {
-        anyhow::ensure!(
+        ensure!(
             values.null_count() == 0,
             "a null in the required column `{}`",
             self.descr.name()

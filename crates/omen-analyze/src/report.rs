@@ -9,7 +9,6 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, TimestampMillisecondType};
 use omen_engine::AnomalyInterval;
@@ -17,9 +16,10 @@ use omen_report::{IntervalMark, Report, SeriesChart, Table};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tempfile::NamedTempFile;
 
-use super::alerts::Episode;
-use super::summary::Summary;
+use crate::alerts::Episode;
+use crate::error::{Context, Result};
 use omen_ingest::SeriesKeys;
+use crate::summary::Summary;
 use omen_ingest::temporary_for;
 
 /// What the page says about the run, beside the charts.

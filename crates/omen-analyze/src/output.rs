@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
 use arrow::array::{
     ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
     UInt64Array,
@@ -11,6 +10,12 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use omen_core::Score;
 use omen_engine::AnomalyInterval;
 
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use tempfile::NamedTempFile;
+
+use crate::error::{Context, Result};
 use omen_ingest::SeriesKeys;
 
 /// The type of every timestamp Omen writes: Unix milliseconds, UTC.
@@ -86,6 +91,34 @@ pub(crate) fn anomalies_batch(
         )),
     ]);
     RecordBatch::try_new(schema.clone(), columns).context("cannot build the anomalies table")
+}
+
+/// Write `rows` into `file` as the small Parquet table `name` (`anomalies.parquet`,
+/// `alerts.parquet`) of `schema`, snappy-compressed, in batches made by `batch`, and sync it.
+pub(crate) fn write_table<T>(
+    file: &NamedTempFile,
+    name: &str,
+    schema: &SchemaRef,
+    rows: &[T],
+    batch: impl Fn(&SchemaRef, &[T]) -> Result<RecordBatch>,
+) -> Result<()> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut writer = ArrowWriter::try_new(file.reopen()?, schema.clone(), Some(props))
+        .with_context(|| format!("cannot start writing {name}"))?;
+    for chunk in rows.chunks(8192) {
+        writer
+            .write(&batch(schema, chunk)?)
+            .with_context(|| format!("cannot write {name}"))?;
+    }
+    writer
+        .close()
+        .with_context(|| format!("cannot finish {name}"))?;
+    file.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot write {name}"))?;
+    Ok(())
 }
 
 /// The score columns of one output batch, filled row by row by a worker.

@@ -1,28 +1,27 @@
 //! The batch path of the alert stage: what the `[alert]` rules would have fired on the
 //! history, run in event time by the same lifecycle as `omen serve`.
 //!
-//! Each worker keeps one [`SeriesAlerts`] per series, made on the series' first sample from
-//! its labels (the series columns; a map or struct column is flattened into its entries), and
-//! feeds it every scored sample with its sample timestamp. Each alert episode becomes one
-//! [`Episode`]; an alert still firing when its series' data ends stays firing (no resolved
-//! time): the input ending is not the series going stale.
+//! Each worker keeps one `omen_alert::AlertSlot` per series (the slot the live path uses too),
+//! made on the series' first sample from its labels (the series columns; a map or struct column
+//! flattened into its entries), fed every scored sample with its sample timestamp. Each alert
+//! episode becomes one [`Episode`]; an alert still firing when its series' data ends stays firing (no
+//! resolved time): the input ending is not the series going stale.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
 use arrow::array::TimestampMillisecondArray;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use omen_alert::{AlertEvent, CompiledAlerts, EventKind, Observation, SeriesAlerts};
-use omen_core::Score;
+use omen_alert::{AlertEvent, AlertSlot, CompiledAlerts, EventKind, Observation};
+use omen_core::{Labels, Score};
 use omen_engine::StepContext;
-use omen_core::Labels;
-
-use super::output::timestamp_type;
 use omen_ingest::SeriesKeys;
+
+use crate::error::{Context, Result};
+use crate::output::timestamp_type;
 
 /// One alert episode: from firing to resolved (or the end of the data).
 #[derive(Debug, Clone)]
@@ -45,19 +44,12 @@ pub(crate) struct Episode {
     pub(crate) explanation: String,
 }
 
-/// A series' place in a worker's alert state.
-enum Slot {
-    /// Not seen yet.
-    Unseen,
-    /// No rule covers it.
-    Uncovered,
-    Covered(Box<(Labels, SeriesAlerts)>),
-}
-
 /// One worker's alert state: every series it scores, by the replay's series index.
 pub(crate) struct WorkerAlerts {
     rules: Arc<CompiledAlerts>,
-    series: Vec<Slot>,
+    /// Each series' alert slot (the one the live path uses too), with its labels once a rule
+    /// covers it.
+    series: Vec<(AlertSlot, Option<Labels>)>,
     /// Episodes not resolved yet, by alert id.
     open: HashMap<String, usize>,
     episodes: Vec<Episode>,
@@ -86,21 +78,19 @@ impl WorkerAlerts {
         score: &Score,
     ) -> Result<()> {
         if self.series.len() <= context.series {
-            self.series.resize_with(context.series + 1, || Slot::Unseen);
+            self.series.resize_with(context.series + 1, Default::default);
         }
-        if let Slot::Unseen = self.series[context.series] {
-            let labels = Labels::from_pairs(&series_labels(keys, key)?);
-            let alerts = self.rules.for_series(&labels);
-            self.series[context.series] = if alerts.is_empty() {
-                Slot::Uncovered
-            } else {
-                Slot::Covered(Box::new((labels, alerts)))
-            };
+        let (slot, labels) = &mut self.series[context.series];
+        if let AlertSlot::Unseen = slot {
+            let seen = Labels::from_pairs(&series_labels(keys, key)?);
+            // A batch run restores nothing: every series starts without firing alerts.
+            if slot.state(&self.rules, &seen, Vec::new).is_some() {
+                *labels = Some(seen);
+            }
         }
-        let Slot::Covered(state) = &mut self.series[context.series] else {
+        let Some(labels) = labels else {
             return Ok(());
         };
-        let (labels, alerts) = &mut **state;
         let observation = Observation {
             labels,
             timestamp_ms,
@@ -109,7 +99,7 @@ impl WorkerAlerts {
             season_period_ms: context.season_period_ms,
             last_change_ms: context.last_change_ms,
         };
-        alerts.observe(&self.rules, &observation, &mut self.events);
+        slot.observe(&self.rules, &observation, Vec::new, &mut self.events);
         for event in self.events.drain(..) {
             let alert = &event.alert;
             match event.kind {
@@ -152,10 +142,10 @@ impl WorkerAlerts {
     pub(crate) fn finish(mut self) -> Vec<Episode> {
         for &at in self.open.values() {
             let episode = &mut self.episodes[at];
-            let Some(Slot::Covered(state)) = self.series.get(episode.series) else {
+            let Some((slot, _)) = self.series.get(episode.series) else {
                 continue;
             };
-            for firing in state.1.firing_states(&self.rules) {
+            for firing in slot.firing_states(&self.rules) {
                 if episode.alertname == firing.rule && episode.fired_at_ms == firing.starts_at_ms {
                     episode.peak_score = episode.peak_score.max(firing.peak_score);
                 }

@@ -9,11 +9,12 @@
 
 use std::ops::Range;
 
-use anyhow::{Context, Result};
 use arrow::array::{ArrayRef, AsArray, RecordBatch, UInt32Array, make_array};
 use arrow::compute::{partition, take, take_record_batch};
 use arrow::datatypes::{Float64Type, Int64Type};
 use omen_ingest::SeriesBatch;
+
+use crate::error::{Context, Result};
 
 /// Rows of some series, and where each series' run of rows is in them.
 pub(crate) struct Routed {

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Context, Result, bail};
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Int32Type};
@@ -20,7 +19,8 @@ use parquet::file::metadata::ColumnIndexBuilder;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::schema::types::ColumnDescPtr;
 
-use super::own_chunks::{OwnChunk, PageSink, write_uleb128};
+use crate::error::{Context, Result, bail};
+use crate::own_chunks::{OwnChunk, PageSink, write_uleb128};
 
 /// One text column's chunk in the making.
 #[derive(Debug)]

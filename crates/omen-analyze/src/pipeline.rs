@@ -16,22 +16,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
-use anyhow::{Result, anyhow};
 use arrow::array::UInt32Array;
 use arrow::compute::take_record_batch;
 use arrow::datatypes::SchemaRef;
 use futures::StreamExt;
 use indicatif::ProgressBar;
-use omen_alert::CompiledAlerts;
 use omen_engine::{ReplayReport, SeriesReplay, Step};
 use omen_ingest::{MetricsTable, ReadOrder};
 
-use super::alerts::{Episode, WorkerAlerts};
-use super::direct_file::DirectFile;
-use super::output::{ScoreColumns, scores_schema};
-use super::routing::{Routed, Router};
-use super::scores_file::{self, EncodedRowGroup, RowGroupEncoder};
-use omen_config::Config;
+use crate::alerts::{Episode, WorkerAlerts};
+use crate::direct_file::DirectFile;
+use crate::error::{Error, Result};
+use crate::options::AnalyzeOptions;
+use crate::output::{ScoreColumns, scores_schema};
+use crate::routing::{Routed, Router};
+use crate::scores_file::{self, EncodedRowGroup, RowGroupEncoder};
 use omen_ingest::SeriesKeys;
 
 /// Batches in flight per worker (of up to 32,768 rows, about 1.3 MB each): enough that a
@@ -71,8 +70,7 @@ pub(crate) enum Pass {
 pub(crate) async fn run(
     table: &MetricsTable,
     order: ReadOrder,
-    config: &Config,
-    alerts: Option<&Arc<CompiledAlerts>>,
+    options: &AnalyzeOptions,
     scores: DirectFile,
     progress: &ProgressBar,
 ) -> Result<Pass> {
@@ -94,9 +92,12 @@ pub(crate) async fn run(
         let (tx, rx) = sync_channel::<Routed>(CHANNEL_DEPTH);
         inboxes.push(tx);
         let worker = Worker {
-            replay: SeriesReplay::new(config.detector.clone(), config.verdict.clone())?,
+            replay: SeriesReplay::new(options.detector.clone(), options.verdict.clone())?,
             keys: SeriesKeys::new(series_schema.clone())?,
-            alerts: alerts.map(|rules| WorkerAlerts::new(rules.clone())),
+            alerts: options
+                .alerts
+                .as_ref()
+                .map(|rules| WorkerAlerts::new(rules.clone())),
             schema: out_schema.clone(),
             output: RowGroupEncoder::new(row_groups.clone(), to_writer.clone())?,
             abort: abort.clone(),
@@ -118,7 +119,7 @@ pub(crate) async fn run(
     for handle in handles {
         match handle
             .join()
-            .map_err(|_| anyhow!("a worker thread panicked"))?
+            .map_err(|_| Error::Failed("a worker thread panicked".into()))?
         {
             Ok(WorkerEnd::Done(report, mut found)) => {
                 reports.push(report);
@@ -130,7 +131,7 @@ pub(crate) async fn run(
     }
     let written = writer
         .join()
-        .map_err(|_| anyhow!("the writer thread panicked"))?;
+        .map_err(|_| Error::Failed("the writer thread panicked".into()))?;
     // A failed file fails the workers too (they cannot hand over their row groups): its own
     // error is the one that says why.
     let written = written?;
