@@ -1,7 +1,5 @@
 //! `omen analyze` end to end: real Parquet files in, the built binary, Parquet out.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -18,7 +16,7 @@ use omen_eval::shop::{HistoryOptions, generate_series};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use support::{generate_shop, omen, read_parquet};
+use crate::support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 /// Rows of a long table: (metric name, instance, timestamp ms, value).
@@ -207,7 +205,7 @@ fn label_bounds(path: &Path, column: &str) -> (String, String) {
     (min.unwrap(), max.unwrap())
 }
 
-fn analyze(dir: &TempDir, inputs: &[PathBuf], extra: &[&str]) -> (support::Run, PathBuf) {
+fn analyze(dir: &TempDir, inputs: &[PathBuf], extra: &[&str]) -> (crate::support::Run, PathBuf) {
     let out = dir.path().join("out");
     let mut args: Vec<String> = vec!["analyze".into(), "--input".into()];
     args.extend(inputs.iter().map(|p| p.display().to_string()));

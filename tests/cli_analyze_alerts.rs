@@ -1,7 +1,5 @@
 //! `omen analyze` with `[alert]` rules: the alerts that would have fired, in `alerts.parquet`.
 
-mod support;
-
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,7 +9,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, TimeUnit, TimestampMillisecondType};
 use parquet::arrow::ArrowWriter;
-use support::{omen, read_parquet};
+use crate::support::{omen, read_parquet};
 use tempfile::TempDir;
 
 const START_MS: i64 = 1_700_000_000_000;
@@ -58,7 +56,7 @@ fn write_input(path: &Path, incident: (i64, i64)) {
 }
 
 /// Runs `omen analyze` on the two-series input with `config` (none when empty).
-fn analyze(dir: &TempDir, config: &str, extra: &[&str]) -> (support::Run, PathBuf) {
+fn analyze(dir: &TempDir, config: &str, extra: &[&str]) -> (crate::support::Run, PathBuf) {
     analyze_with(dir, INCIDENT, config, extra)
 }
 
@@ -67,7 +65,7 @@ fn analyze_with(
     incident: (i64, i64),
     config: &str,
     extra: &[&str],
-) -> (support::Run, PathBuf) {
+) -> (crate::support::Run, PathBuf) {
     let input = dir.path().join("cpu.parquet");
     write_input(&input, incident);
     let out = dir.path().join("out");

@@ -1,8 +1,6 @@
 //! `omen check-config`: a good file is summarised; a bad one is refused with the key and line.
 
-mod support;
-
-use support::omen;
+use crate::support::omen;
 
 #[test]
 fn good_and_bad_files() {

@@ -4,13 +4,11 @@
 //! so they assert on the output's shape, the statuses and where the highest score is, never on
 //! exact scores.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use support::omen;
+use crate::support::omen;
 
 /// The output header, in order.
 const HEADER: [&str; 7] = [

@@ -1,8 +1,6 @@
 //! `omen eval labelled` on CSV and Parquet: the figures equal an independent computation from
 //! the engine's replay (CSV) and from `omen analyze`'s verdicts (Parquet).
 
-mod support;
-
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -13,7 +11,7 @@ use omen_detect::EnsembleConfig;
 use omen_engine::{SeriesReplay, Step, VerdictConfig};
 use omen_eval::labelled::{LabelledSeries, evaluate};
 use serde_json::Value;
-use support::{generate_shop, omen, read_parquet};
+use crate::support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 const MINUTE_S: i64 = 60;

@@ -1,14 +1,12 @@
 //! `omen sql`: Omen's window functions over Parquet, agreeing with `omen analyze`, with output
 //! files and clear errors.
 
-mod support;
-
 use std::collections::HashMap;
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
-use support::{generate_shop, omen, read_parquet};
+use crate::support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 /// (series, timestamp ms) -> (score, anomaly), from batches with the columns `__name__`,

@@ -14,8 +14,6 @@
 //! `.ci/run` installs the package and sets `OMEN_E2E_REQUIRED=1`, so there a missing binary
 //! fails the test; elsewhere the test is skipped with a message.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -23,10 +21,10 @@ use std::time::Duration;
 
 use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
 use serde_json::Value;
-use support::capture::Capture;
-use support::http::{self, V1_HEADERS};
-use support::process::{Process, find, wait_until};
-use support::server::{Server, free_port};
+use crate::support::capture::Capture;
+use crate::support::http::{self, V1_HEADERS};
+use crate::support::process::{Process, find, wait_until};
+use crate::support::server::{Server, free_port};
 
 const SECRET: &str = "e2e-remediation-secret";
 const STEP_MS: i64 = 15_000;
@@ -371,7 +369,7 @@ fn an_incident_pages_through_alertmanager_and_remediates_exactly_once_across_a_r
     // 5. The history and the feedback, exported to Parquet.
     let events = work.join("events.parquet");
     let feedback = work.join("feedback.parquet");
-    let run = support::omen([
+    let run = crate::support::omen([
         "alerts",
         "export",
         "--data-dir",
@@ -382,7 +380,7 @@ fn an_incident_pages_through_alertmanager_and_remediates_exactly_once_across_a_r
         feedback.to_str().unwrap(),
     ]);
     assert!(run.success, "{}", run.stderr);
-    let batches = support::read_parquet(&events);
+    let batches = crate::support::read_parquet(&events);
     let kinds: Vec<String> = batches
         .iter()
         .flat_map(|b| {
@@ -398,7 +396,7 @@ fn an_incident_pages_through_alertmanager_and_remediates_exactly_once_across_a_r
         })
         .collect();
     assert_eq!(kinds, ["firing", "resolved"]);
-    let rows: usize = support::read_parquet(&feedback)
+    let rows: usize = crate::support::read_parquet(&feedback)
         .iter()
         .map(|b| b.num_rows())
         .sum();

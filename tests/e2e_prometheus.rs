@@ -11,16 +11,14 @@
 //! `.ci/run` installs the packages and sets `OMEN_E2E_REQUIRED=1`, so there a missing binary
 //! fails the test; elsewhere the test is skipped with a message.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::http;
-use support::process::{Process, find, wait_until};
-use support::server::{Server, free_port, metric_in};
+use crate::support::http;
+use crate::support::process::{Process, find, wait_until};
+use crate::support::server::{Server, free_port, metric_in};
 
 fn spawn(binary: &Path, args: &[String], log: &Path) -> Process {
     let log = std::fs::File::create(log).unwrap();

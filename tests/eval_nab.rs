@@ -5,14 +5,12 @@
 //! prints why it is skipped and passes. The checks hold for any reasonable default detector
 //! (its internals are being tuned), so they assert on the output's shape, never on the scores.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use support::omen_in as omen;
+use crate::support::omen_in as omen;
 
 /// The subset: one file of each kind (real with windows, artificial with and without).
 const FILES: [&str; 4] = [
@@ -23,7 +21,7 @@ const FILES: [&str; 4] = [
 ];
 
 /// Runs `omen eval nab --data DATA` in `cwd`.
-fn eval_nab_with_data(data: &Path, cwd: &Path) -> support::Run {
+fn eval_nab_with_data(data: &Path, cwd: &Path) -> crate::support::Run {
     omen(
         [
             "eval".as_ref(),

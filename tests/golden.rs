@@ -8,8 +8,6 @@
 //!
 //! The NAB parts read `../shared/datasets/nab` and skip with a message when it is absent.
 
-mod support;
-
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -18,7 +16,7 @@ use arrow::datatypes::{DataType, Float64Type};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use tempfile::TempDir;
 
-use support::{omen, read_parquet};
+use crate::support::{omen, read_parquet};
 
 /// FNV-1a, 64 bits: stable across Rust versions and platforms, unlike `DefaultHasher`.
 #[derive(Clone, Copy)]

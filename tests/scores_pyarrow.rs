@@ -9,14 +9,12 @@
 //! says so and passes, unless `OMEN_PYARROW_REQUIRED` is set, as `.ci/run` does after
 //! installing pyarrow.
 
-mod support;
-
 use std::fmt::Write as _;
 use std::process::Command;
 
 use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Float64Type, TimestampMillisecondType};
-use support::{generate_shop, omen, read_parquet};
+use crate::support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 /// Prints one line per row of the file, in file order: the labels, the timestamp, the float

@@ -1,16 +1,14 @@
 //! The alert stage of `omen serve` across a restart, without Alertmanager: an alert that was
 //! firing when Omen stopped is restored, and resolved if its series never comes back.
 
-mod support;
-
 use std::time::Duration;
 
 use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
 use serde_json::Value;
-use support::capture::Capture;
-use support::http::{self, V1_HEADERS};
-use support::process::wait_until;
-use support::server::Server;
+use crate::support::capture::Capture;
+use crate::support::http::{self, V1_HEADERS};
+use crate::support::process::wait_until;
+use crate::support::server::Server;
 
 fn history(omen: &Server) -> Vec<String> {
     let text = http::get(omen.addr, "/api/v1/alerts").unwrap().text();

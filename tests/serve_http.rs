@@ -2,13 +2,11 @@
 //! and to bad ones, the metrics page, the JSON API, authentication, and a restart that keeps
 //! the learned state.
 
-mod support;
-
 use std::path::Path;
 
 use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
-use support::http::{self, Response, V1_HEADERS};
-use support::server::{Server, metric_in};
+use crate::support::http::{self, Response, V1_HEADERS};
+use crate::support::server::{Server, metric_in};
 
 /// The bodies a real Prometheus 2.42 sent (copied from ../shared/fixtures/remote-write).
 fn fixture(name: &str) -> Vec<u8> {
@@ -133,7 +131,7 @@ fn real_prometheus_bodies_are_accepted_and_bad_ones_refused_with_the_spec_codes(
     // (Encoded through the prost structs: the encoder only takes valid label sets.)
     use omen_remote_write::proto::v1;
     use prost::Message;
-    use support::compliance::v1_series;
+    use crate::support::compliance::v1_series;
     let series = |labels: &[(&str, &str)]| v1_series(labels, 1.0, 1_000);
     let request = v1::WriteRequest {
         timeseries: vec![
@@ -422,7 +420,7 @@ fn a_busy_port_is_an_error_that_names_it() {
     let server = Server::start(&dir.path().join("data"), None);
     let address = server.addr.to_string();
     let other = dir.path().join("other");
-    let run = support::omen([
+    let run = crate::support::omen([
         "serve",
         "--listen",
         address.as_str(),

@@ -1,8 +1,8 @@
 //! The cases of `combined_test.go`: every kind of data in one request, edge cases, many series.
 
-use crate::case::{Case, Expect, HOUR, Level, MINUTE, dual, single, v2};
-use crate::exemplar_cases::with_exemplars;
-use crate::histogram_cases::{histogram_family, histograms_only};
+use super::case::{Case, Expect, HOUR, Level, MINUTE, dual, single, v2};
+use super::exemplar_cases::with_exemplars;
+use super::histogram_cases::{histogram_family, histograms_only};
 use crate::support::compliance::{
     Buckets, ExemplarSpec, RequestSpec, SampleSpec, exemplar, hist, histogram, meta,
     metric_type as mt, name_only, sample, trace,

@@ -1,7 +1,7 @@
 //! The cases of `exemplar_test.go`: exemplars, their timestamps and special values, validation.
 
-use crate::case::{Case, Expect, HOUR, Level, MINUTE, dual, single, v2};
-use crate::metric_cases::special_values;
+use super::case::{Case, Expect, HOUR, Level, MINUTE, dual, single, v2};
+use super::metric_cases::special_values;
 use crate::support::compliance::{
     ExemplarSpec, LabelSet, RequestSpec, SampleSpec, exemplar, name_only, sample, trace,
 };

@@ -1,6 +1,6 @@
 //! The cases of `histograms_test.go`: native histograms, alone or with metadata and exemplars.
 
-use crate::case::{Build, Case, Expect, MINUTE, dual, v2};
+use super::case::{Build, Case, Expect, MINUTE, dual, v2};
 use crate::support::compliance::{
     Buckets, HistogramSpec, LabelSet, RequestSpec, exemplar, hist, histogram, meta,
     metric_type as mt, name_only,

@@ -1,7 +1,7 @@
 //! The cases of `metadata_test.go`: metadata of each metric type, with samples, validation.
 
-use crate::case::{Case, Expect, HOUR, Level, dual, single, v2};
-use crate::histogram_cases::histograms_only;
+use super::case::{Case, Expect, HOUR, Level, dual, single, v2};
+use super::histogram_cases::histograms_only;
 use crate::support::compliance::{
     Buckets, LabelSet, RequestSpec, SampleSpec, hist, histogram, meta, metric_type as mt,
     name_only, sample,

@@ -1,6 +1,6 @@
 //! The cases of `metric_test.go`: single and multiple float series, a counter.
 
-use crate::case::{Case, Expect, HOUR, dual, v2};
+use super::case::{Case, Expect, HOUR, dual, v2};
 use crate::support::compliance::{
     LabelSet, RequestSpec, SampleSpec, job_instance, name_only, sample,
 };

@@ -1,6 +1,6 @@
 //! The cases of `request_test.go`: bad content types and encodings, a corrupt body.
 
-use crate::case::{Case, Expect, Level, corrupt, single, v2, with_header};
+use super::case::{Case, Expect, Level, corrupt, single, v2, with_header};
 use crate::support::compliance::{RequestSpec, name_only, sample};
 
 /// `request_test.go`.

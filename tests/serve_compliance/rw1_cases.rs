@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use crate::case::{Build, Case, Expect, Level, Request, corrupt, single};
+use super::case::{Build, Case, Expect, Level, Request, corrupt, single};
 use crate::support::compliance::{SampleSpec, encode_v1, job_instance, name_only, sample};
 
 /// `rw1_compat_test.go`: a 1.0 body with the plain media type and no version header.

@@ -1,6 +1,6 @@
 //! The check of a response against a row's expectation (the suite's `validateResponse`).
 
-use crate::case::Expect;
+use super::case::Expect;
 use crate::support::http::Response;
 
 /// The suite's `validateResponse`, stricter where the library form is (see the module docs).

@@ -36,7 +36,7 @@
 //!   `TestBadContentTypes`, `TestBadContentEncodings`, `TestCorruptRequestBody`: MUST;
 //!   `TestRW1*`: MAY).
 //!
-//! Requests are built as the suite builds them (`support::compliance`, including labels sent
+//! Requests are built as the suite builds them (`crate::support::compliance`, including labels sent
 //! unsorted and a metadata field on every series), with timestamps at least 10 ms apart from one
 //! request to the next (the suite's ticker). As in the suite, one receiver serves every case.
 //!
@@ -75,9 +75,6 @@
 //!
 //! No case is inapplicable to Omen; [`Case::inapplicable`] is there for ones that would be.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod case;
 mod combined_cases;
 mod exemplar_cases;
@@ -91,8 +88,8 @@ mod validate;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use case::{Case, Expect, Level};
-use support::http::{self, Response};
-use support::server::Server;
+use crate::support::http::{self, Response};
+use crate::support::server::Server;
 use validate::validate;
 
 /// Every case, in the order of the Go files.
