@@ -5,6 +5,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::support::{generate_shop, omen, read_parquet};
 use arrow::array::{
     ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampMillisecondArray,
@@ -16,7 +17,6 @@ use omen_eval::shop::{HistoryOptions, generate_series};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use crate::support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 /// Rows of a long table: (metric name, instance, timestamp ms, value).

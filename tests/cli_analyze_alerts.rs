@@ -4,12 +4,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::support::{omen, read_parquet};
 use arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
 };
 use arrow::datatypes::{DataType, Field, Float64Type, Schema, TimeUnit, TimestampMillisecondType};
 use parquet::arrow::ArrowWriter;
-use crate::support::{omen, read_parquet};
 use tempfile::TempDir;
 
 const START_MS: i64 = 1_700_000_000_000;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::support::{generate_shop, omen, read_parquet};
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Int64Type};
@@ -11,7 +12,6 @@ use omen_detect::EnsembleConfig;
 use omen_engine::{SeriesReplay, Step, VerdictConfig};
 use omen_eval::labelled::{LabelledSeries, evaluate};
 use serde_json::Value;
-use crate::support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 const MINUTE_S: i64 = 60;

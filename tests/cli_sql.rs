@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::support::{generate_shop, omen, read_parquet};
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type};
-use crate::support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 /// (series, timestamp ms) -> (score, anomaly), from batches with the columns `__name__`,

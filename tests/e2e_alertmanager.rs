@@ -19,12 +19,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
-use serde_json::Value;
 use crate::support::capture::Capture;
 use crate::support::http::{self, V1_HEADERS};
 use crate::support::process::{Process, find, wait_until};
 use crate::support::server::{Server, free_port};
+use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
+use serde_json::Value;
 
 const SECRET: &str = "e2e-remediation-secret";
 const STEP_MS: i64 = 15_000;
@@ -107,8 +107,11 @@ fn send(
             })
             .collect();
         let series = vec![SeriesSamples {
-            labels: ValidatedLabels::new([("__name__", "shop_latency_seconds"), ("instance", "web-1")])
-                .unwrap(),
+            labels: ValidatedLabels::new([
+                ("__name__", "shop_latency_seconds"),
+                ("instance", "web-1"),
+            ])
+            .unwrap(),
             samples,
             metric_type: Some(MetricType::Gauge),
         }];

@@ -12,9 +12,9 @@
 use std::fmt::Write as _;
 use std::process::Command;
 
+use crate::support::{generate_shop, omen, read_parquet};
 use arrow::array::AsArray;
 use arrow::datatypes::{DataType, Float64Type, TimestampMillisecondType};
-use crate::support::{generate_shop, omen, read_parquet};
 use tempfile::TempDir;
 
 /// Prints one line per row of the file, in file order: the labels, the timestamp, the float

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
-use serde_json::Value;
 use crate::support::capture::Capture;
 use crate::support::http::{self, V1_HEADERS};
 use crate::support::process::wait_until;
 use crate::support::server::Server;
+use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
+use serde_json::Value;
 
 fn history(omen: &Server) -> Vec<String> {
     let text = http::get(omen.addr, "/api/v1/alerts").unwrap().text();

@@ -87,9 +87,9 @@ mod validate;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use case::{Case, Expect, Level};
 use crate::support::http::{self, Response};
 use crate::support::server::Server;
+use case::{Case, Expect, Level};
 use validate::validate;
 
 /// Every case, in the order of the Go files.

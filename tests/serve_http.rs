@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
 use crate::support::http::{self, Response, V1_HEADERS};
 use crate::support::server::{Server, metric_in};
+use omen_remote_write::{BodyEncoder, MetricType, Protocol, SeriesSamples, ValidatedLabels};
 
 /// The bodies a real Prometheus 2.42 sent (copied from ../shared/fixtures/remote-write).
 fn fixture(name: &str) -> Vec<u8> {
@@ -41,7 +41,8 @@ fn post(server: &Server, headers: &[(&str, &str)], body: &[u8]) -> Response {
 fn gauges(job: &str, count: usize, t: i64, value: f64) -> Vec<SeriesSamples> {
     (0..count)
         .map(|i| SeriesSamples {
-            labels: ValidatedLabels::new([("__name__", format!("g_{i}").as_str()), ("job", job)]).unwrap(),
+            labels: ValidatedLabels::new([("__name__", format!("g_{i}").as_str()), ("job", job)])
+                .unwrap(),
             samples: vec![(t, value + i as f64)],
             metric_type: Some(MetricType::Gauge),
         })
@@ -129,9 +130,9 @@ fn real_prometheus_bodies_are_accepted_and_bad_ones_refused_with_the_spec_codes(
 
     // A partial write: the valid series are kept, the bad one is named, 400.
     // (Encoded through the prost structs: the encoder only takes valid label sets.)
+    use crate::support::compliance::v1_series;
     use omen_remote_write::proto::v1;
     use prost::Message;
-    use crate::support::compliance::v1_series;
     let series = |labels: &[(&str, &str)]| v1_series(labels, 1.0, 1_000);
     let request = v1::WriteRequest {
         timeseries: vec![

@@ -78,7 +78,8 @@ impl WorkerAlerts {
         score: &Score,
     ) -> Result<()> {
         if self.series.len() <= context.series {
-            self.series.resize_with(context.series + 1, Default::default);
+            self.series
+                .resize_with(context.series + 1, Default::default);
         }
         let (slot, labels) = &mut self.series[context.series];
         if let AlertSlot::Unseen = slot {

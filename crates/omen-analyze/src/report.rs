@@ -18,8 +18,8 @@ use tempfile::NamedTempFile;
 
 use crate::alerts::Episode;
 use crate::error::{Context, Result};
-use omen_ingest::SeriesKeys;
 use crate::summary::Summary;
+use omen_ingest::SeriesKeys;
 use omen_ingest::temporary_for;
 
 /// What the page says about the run, beside the charts.

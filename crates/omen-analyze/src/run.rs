@@ -24,8 +24,8 @@ use crate::output::{anomalies_batch, anomalies_schema, write_table};
 use crate::pipeline::{self, Pass};
 use crate::progress::progress_bar;
 use crate::report;
-use omen_ingest::SeriesKeys;
 use crate::summary::Summary;
+use omen_ingest::SeriesKeys;
 use omen_ingest::temporary_for;
 
 /// A finished run: what `omen analyze` prints on standard output (the summary, the alerts'

@@ -15,9 +15,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
+use omen_core::MetricKind;
 use omen_core::{Detector, Sample};
 use omen_detect::Ensemble;
-use omen_core::MetricKind;
 use omen_engine::live::{Engine, EngineOptions, LiveConfig, ManualClock, SeriesBatch};
 
 struct Counting;

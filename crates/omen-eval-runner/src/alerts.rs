@@ -24,9 +24,9 @@ use std::thread;
 use std::time::Instant;
 
 use omen_alert::{AlertConfig, CompiledAlerts, EventKind, Observation};
+use omen_core::Labels;
 use omen_core::{Contributions, Detector, Score, Status};
 use omen_detect::Ensemble;
-use omen_core::Labels;
 use omen_eval::nab::{AlertTally, Windows, locate_windows};
 use omen_ingest::{CsvOptions, CsvReader};
 use serde_json::json;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use omen_alert::{AlertConfig, AlertEvent, Observation};
-use omen_core::{Contributions, ModelKind, Score, Status};
 use omen_core::Labels;
+use omen_core::{Contributions, ModelKind, Score, Status};
 use omen_notify::{NotifyConfig, OutboxEntry};
 use tempfile::TempDir;
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use omen_core::{Score, Status};
+use omen_core::{Labels, MetricKind, Score, Status};
 use omen_detect::EnsembleConfig;
 
 use super::hash::{route_hash_of, shard_of};
