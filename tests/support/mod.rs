@@ -1,6 +1,6 @@
 //! Running the built `omen` binary from integration tests, as a user runs it.
 
-// Each integration test is its own crate and uses only part of this module.
+// Not every helper is used by every build of the tests (some only by tests that skip here).
 #![allow(dead_code)]
 
 pub mod capture;
@@ -31,6 +31,19 @@ where
     S: AsRef<OsStr>,
 {
     finish(Command::new(env!("CARGO_BIN_EXE_omen")).args(args))
+}
+
+/// Run `omen` with `args` and one environment variable set.
+pub fn omen_with_env<I, S>(args: I, (name, value): (&str, &str)) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    finish(
+        Command::new(env!("CARGO_BIN_EXE_omen"))
+            .args(args)
+            .env(name, value),
+    )
 }
 
 /// Run `omen` with `args` in `cwd` (for defaults that are relative to the working directory).

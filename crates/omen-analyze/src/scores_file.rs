@@ -78,8 +78,9 @@ fn writer_properties(schema: &SchemaRef, standard: bool) -> WriterProperties {
     builder.build()
 }
 
-/// TEMPORARY (measurement): `OMEN_SCORES_WRITER=arrow` writes every column through Arrow's
-/// column writers.
+/// `OMEN_SCORES_WRITER=arrow` writes every column through the parquet crate's public column
+/// writers instead of omen's own page encoders, so that one binary can run both side by side
+/// (docs/performance.md); both write the same rows (a test compares them).
 fn standard_writer() -> bool {
     std::env::var_os("OMEN_SCORES_WRITER").is_some_and(|v| v == "arrow")
 }
