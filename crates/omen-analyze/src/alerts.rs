@@ -2,10 +2,10 @@
 //! history, run in event time by the same lifecycle as `omen serve`.
 //!
 //! Each worker keeps one `omen_alert::AlertSlot` per series (the slot the live path uses too),
-//! made on the series' first sample from its labels (the series columns; a map or struct column
-//! flattened into its entries), fed every scored sample with its sample timestamp. Each alert
-//! episode becomes one [`Episode`]; an alert still firing when its series' data ends stays firing (no
-//! resolved time): the input ending is not the series going stale.
+//! made on the series' first sample from its labels (the series columns; a map or struct
+//! column flattened into its entries), fed every scored sample with its sample timestamp.
+//! Each alert episode becomes one [`Episode`]; an alert still firing when its series' data
+//! ends stays firing (no resolved time): the input ending is not the series going stale.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
