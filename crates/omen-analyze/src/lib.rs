@@ -3,11 +3,9 @@
 mod alerts;
 mod direct_file;
 mod error;
-mod flag_chunk;
-mod label_chunk;
 mod options;
 mod output;
-mod own_chunks;
+mod own_pages;
 mod pipeline;
 mod progress;
 mod report;
@@ -15,7 +13,6 @@ mod routing;
 mod run;
 mod scores_file;
 mod summary;
-mod time_chunk;
 
 pub use crate::error::{Error, Result};
 pub use crate::options::AnalyzeOptions;

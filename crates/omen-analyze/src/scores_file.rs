@@ -4,9 +4,9 @@
 //! worker was the bottleneck of `omen analyze` (38 % of the CPU time, on one core). So each
 //! worker encodes its own row groups with a [`RowGroupEncoder`], and the file's thread only
 //! appends finished row groups ([`append_row_groups`]). The columns omen writes are encoded
-//! by omen itself: floats ([`own_chunks`](super::own_chunks)), timestamps
-//! ([`time_chunk`](super::time_chunk)), the verdict ([`flag_chunk`](super::flag_chunk)) and
-//! text series columns ([`label_chunk`](super::label_chunk)). Series columns of other types
+//! by omen itself: floats ([`own_pages`](crate::own_pages)), timestamps
+//! ([`time_chunk`](crate::own_pages::time_chunk)), the verdict ([`flag_chunk`](crate::own_pages::flag_chunk)) and
+//! text series columns ([`label_chunk`](crate::own_pages::label_chunk)). Series columns of other types
 //! go through Arrow's writer.
 //!
 //! A row group therefore holds the series of one worker only, which changes nothing for a
@@ -28,10 +28,10 @@ use parquet::schema::types::{ColumnPath, SchemaDescPtr};
 
 use crate::direct_file::DirectFile;
 use crate::error::{Context, Result};
-use crate::flag_chunk::FlagChunk;
-use crate::label_chunk::LabelChunk;
-use crate::own_chunks::{BufferPool, FloatChunk, OwnChunk};
-use crate::time_chunk::TimeChunk;
+use crate::own_pages::flag_chunk::FlagChunk;
+use crate::own_pages::label_chunk::LabelChunk;
+use crate::own_pages::time_chunk::TimeChunk;
+use crate::own_pages::{BufferPool, FloatChunk, OwnChunk};
 
 /// Rows per row group: half of Parquet's usual million. A worker holds one row group in the
 /// making, about 20 MB of floats, and its encoded copy until the file's thread takes it, and

@@ -19,8 +19,8 @@ use parquet::file::metadata::ColumnIndexBuilder;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::schema::types::ColumnDescPtr;
 
+use super::{OwnChunk, PageSink, write_uleb128};
 use crate::error::{Context, Result, bail};
-use crate::own_chunks::{OwnChunk, PageSink, write_uleb128};
 
 /// One text column's chunk in the making.
 #[derive(Debug)]

@@ -12,8 +12,8 @@ use parquet::file::metadata::ColumnIndexBuilder;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::schema::types::ColumnDescPtr;
 
+use super::{OwnChunk, PageSink};
 use crate::error::{Context, Result, bail, ensure};
-use crate::own_chunks::{OwnChunk, PageSink};
 
 /// Rows per data page: as many as the float columns' largest page (a multiple of 8, so that
 /// each page starts on a byte).

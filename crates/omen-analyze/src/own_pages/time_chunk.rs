@@ -16,8 +16,8 @@ use parquet::file::metadata::ColumnIndexBuilder;
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::schema::types::ColumnDescPtr;
 
+use super::{OwnChunk, PageSink, write_uleb128};
 use crate::error::{Context, Result, bail, ensure};
-use crate::own_chunks::{OwnChunk, PageSink, write_uleb128};
 
 /// Values per data page: the float columns' largest page (1 MiB of doubles).
 const VALUES_PER_PAGE: usize = 1 << 17;

@@ -1,8 +1,10 @@
 //! Column chunks of `scores.parquet` that omen encodes itself rather than through Arrow's
-//! Parquet writer: the five float columns here, and what they share with the others omen
-//! encodes (timestamps in [`time_chunk`](super::time_chunk), the verdict in
-//! [`flag_chunk`](super::flag_chunk), text series columns in
-//! [`label_chunk`](super::label_chunk)): the page sink and the buffers handed back.
+//! Parquet writer, all in this module (`OMEN_SCORES_WRITER=arrow` writes the same rows through
+//! the parquet crate's public API instead; docs/performance.md has why these stay): the five
+//! float columns here, and what they share with the others omen
+//! encodes (timestamps in [`time_chunk`](self::time_chunk), the verdict in
+//! [`flag_chunk`](self::flag_chunk), text series columns in
+//! [`label_chunk`](self::label_chunk)): the page sink and the buffers handed back.
 //!
 //! Arrow's writer is general: it gathers every value through an index, keeps page statistics
 //! row by row, grows each page's buffer from empty, and interns every row's label strings into
@@ -15,10 +17,14 @@
 //!   (paired 100 M-point runs);
 //! - a label changes only where the series does, once in thousands of rows, so a text column
 //!   is a dictionary of the row group's labels and one run-length entry per run of rows
-//!   ([`LabelChunk`](super::label_chunk::LabelChunk)).
+//!   ([`LabelChunk`](self::label_chunk::LabelChunk)).
 //!
 //! Pages and their headers still go through the `parquet` crate's page writer, and the chunk's
 //! metadata through its builders; only the encoding of the values is done here.
+
+pub(crate) mod flag_chunk;
+pub(crate) mod label_chunk;
+pub(crate) mod time_chunk;
 
 use std::sync::Mutex;
 
