@@ -5,9 +5,11 @@
 //! shares omen's own assumptions would not catch a misreading of the format. pyarrow (Arrow's
 //! C++ reader) reads the file here and must see every row as arrow-rs does.
 //!
-//! It needs a Python with pyarrow: `OMEN_PYTHON` (default `python3`). Without one the test
-//! says so and passes, unless `OMEN_PYARROW_REQUIRED` is set, as `.ci/run` does after
-//! installing pyarrow.
+//! DuckDB (its own Parquet reader, in C++ too, but not Arrow's) must read the same rows.
+//!
+//! It needs a Python with pyarrow and duckdb: `OMEN_PYTHON` (default `python3`). Without one
+//! the test says so and passes, unless `OMEN_PYARROW_REQUIRED` is set, as `.ci/run` does after
+//! installing both.
 
 use std::fmt::Write as _;
 use std::process::Command;
@@ -35,13 +37,29 @@ for g in range(f.num_row_groups):
     out.write(f"row group {f.metadata.row_group(g).num_rows}\n")
 "#;
 
+/// Prints one line per row as `PRINT_ROWS` does (without the row-group lines), read by DuckDB
+/// in whatever order its parallel scan gives; the caller sorts.
+const DUCKDB_ROWS: &str = r#"
+import struct, sys
+import duckdb
+bits = lambda v: struct.unpack("<q", struct.pack("<d", v))[0]
+rows = duckdb.sql(
+    "SELECT __name__, instance, epoch_ms(timestamp), value, score, expected, lower, upper, "
+    "anomaly FROM read_parquet(?)", params=[sys.argv[1]]
+).fetchall()
+out = sys.stdout
+for r in rows:
+    floats = "\t".join(str(bits(v)) for v in r[3:8])
+    out.write(f"{r[0]}\t{r[1]}\t{r[2]}\t{floats}\t{int(r[8])}\n")
+"#;
+
 fn python() -> String {
     std::env::var("OMEN_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 fn has_pyarrow() -> bool {
     Command::new(python())
-        .args(["-c", "import pyarrow.parquet"])
+        .args(["-c", "import pyarrow.parquet, duckdb"])
         .output()
         .is_ok_and(|o| o.status.success())
 }
@@ -113,10 +131,10 @@ fn pyarrow_reads_every_row_of_scores_as_arrow_rs_does() {
     if !has_pyarrow() {
         assert!(
             std::env::var_os("OMEN_PYARROW_REQUIRED").is_none(),
-            "OMEN_PYARROW_REQUIRED is set but `{} -c 'import pyarrow'` fails",
+            "OMEN_PYARROW_REQUIRED is set but `{} -c 'import pyarrow, duckdb'` fails",
             python()
         );
-        eprintln!("skipped: no Python with pyarrow (set OMEN_PYTHON to one)");
+        eprintln!("skipped: no Python with pyarrow and duckdb (set OMEN_PYTHON to one)");
         return;
     }
     let dir = TempDir::new().unwrap();
@@ -146,5 +164,30 @@ fn pyarrow_reads_every_row_of_scores_as_arrow_rs_does() {
     assert_eq!(by_pyarrow.lines().count(), by_arrow_rs.lines().count());
     for (line, (p, r)) in by_pyarrow.lines().zip(by_arrow_rs.lines()).enumerate() {
         assert_eq!(p, r, "line {line}");
+    }
+
+    // DuckDB: the same rows, in any order.
+    let printed = Command::new(python())
+        .args(["-c", DUCKDB_ROWS, &scores.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        printed.status.success(),
+        "DuckDB could not read scores.parquet: {}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let mut by_duckdb: Vec<&str> = std::str::from_utf8(&printed.stdout)
+        .unwrap()
+        .lines()
+        .collect();
+    let mut rows: Vec<&str> = by_arrow_rs
+        .lines()
+        .filter(|l| !l.starts_with("row group"))
+        .collect();
+    by_duckdb.sort_unstable();
+    rows.sort_unstable();
+    assert_eq!(by_duckdb.len(), rows.len(), "DuckDB's row count");
+    for (d, r) in by_duckdb.iter().zip(&rows) {
+        assert_eq!(d, r);
     }
 }
