@@ -34,11 +34,7 @@ fn options(args: &AnalyzeArgs, config: &Config) -> Result<AnalyzeOptions> {
             .validate()
             .map_err(|err| anyhow::anyhow!("invalid setting {err}"))?;
         // Links in explanations as `omen serve` would make them.
-        let external = config
-            .server
-            .external_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", config.server.listen));
+        let external = config.server.external_url();
         Some(Arc::new(
             compiled.with_external_url(external.trim_end_matches('/')),
         ))

@@ -162,6 +162,13 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// The URL for the links in alerts: `external_url`, or `http://` + `listen` when unset.
+    pub fn external_url(&self) -> String {
+        self.external_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
     /// Read the secrets kept in files into the inline fields, relative to the configuration
     /// file's directory.
     pub fn read_secrets(&mut self, base: &Path) -> Result<()> {

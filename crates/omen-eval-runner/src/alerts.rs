@@ -24,17 +24,15 @@ use std::thread;
 use std::time::Instant;
 
 use omen_alert::{AlertConfig, CompiledAlerts, EventKind, Observation};
-use omen_core::Labels;
-use omen_core::{Contributions, Detector, Score, Status};
+use omen_core::{Contributions, Detector, Labels, Score, Status};
 use omen_detect::Ensemble;
 use omen_eval::nab::{AlertTally, Windows, locate_windows};
-use omen_ingest::{CsvOptions, CsvReader};
+use omen_ingest::{CsvOptions, CsvReader, write_atomically};
 use serde_json::json;
 
 use crate::AlertsOptions;
-use crate::error::{Context, Result, bail};
-use crate::nab::{DATA_SUBDIR, WINDOWS_FILE, check_relative, corpus_dir, each_file_in_parallel};
-use omen_ingest::write_atomically;
+use crate::error::{Context, Result};
+use crate::nab::{DATA_SUBDIR, WINDOWS_FILE, corpus_dir, each_file_in_parallel, listed_files};
 
 /// The static threshold's starting multiplier and its step down.
 const START_K: f64 = 3.0;
@@ -57,14 +55,7 @@ pub fn run(args: &AlertsOptions) -> Result<()> {
     let data = corpus_dir(args.data.as_deref())?;
     let windows_path = data.join(WINDOWS_FILE);
     let windows = Windows::load(&windows_path)?;
-    let files: Vec<&str> = windows.files().collect();
-    if files.is_empty() {
-        bail!("`{}` lists no data files", windows_path.display());
-    }
-    for file in &files {
-        check_relative(file)
-            .with_context(|| format!("`{}` lists `{file}`", windows_path.display()))?;
-    }
+    let files = listed_files(&windows, &windows_path)?;
     let rules = default_rules()?;
     let started = Instant::now();
     let threads = thread::available_parallelism()

@@ -62,14 +62,7 @@ pub fn run(args: &NabOptions) -> Result<()> {
     let windows_path = data.join(WINDOWS_FILE);
     let windows = Windows::load(&windows_path)?;
     let scoreboard = load_scoreboard(&data.join(SCOREBOARD_FILE))?;
-    let files: Vec<&str> = windows.files().collect();
-    if files.is_empty() {
-        bail!("`{}` lists no data files", windows_path.display());
-    }
-    for file in &files {
-        check_relative(file)
-            .with_context(|| format!("`{}` lists `{file}`", windows_path.display()))?;
-    }
+    let files = listed_files(&windows, &windows_path)?;
 
     if let Some(dir) = args.json.as_deref().and_then(Path::parent) {
         // Now rather than after the detection: a bad --json path fails in a second.
@@ -120,6 +113,20 @@ pub fn run(args: &NabOptions) -> Result<()> {
     }
 }
 
+/// The data files the windows file lists, each checked to stay inside the corpus; an error
+/// when it lists none.
+pub(crate) fn listed_files<'a>(windows: &'a Windows, windows_path: &Path) -> Result<Vec<&'a str>> {
+    let files: Vec<&str> = windows.files().collect();
+    if files.is_empty() {
+        bail!("`{}` lists no data files", windows_path.display());
+    }
+    for file in &files {
+        check_relative(file)
+            .with_context(|| format!("`{}` lists `{file}`", windows_path.display()))?;
+    }
+    Ok(files)
+}
+
 /// The corpus directory: `--data` if given, else [`DEFAULT_DATA`] if it exists.
 pub(crate) fn corpus_dir(data: Option<&Path>) -> Result<PathBuf> {
     match data {
@@ -141,7 +148,7 @@ pub(crate) fn corpus_dir(data: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// Refuses a listed file that would read or write outside the corpus and output directories.
-pub(crate) fn check_relative(file: &str) -> Result<()> {
+fn check_relative(file: &str) -> Result<()> {
     let path = Path::new(file);
     let plain = path
         .components()

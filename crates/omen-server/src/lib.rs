@@ -78,10 +78,7 @@ pub fn run(config: Config) -> Result<()> {
         let dir = server.data_dir.display();
         Error::io(format!("cannot create the data directory `{dir}`"), e)
     })?;
-    let external_url = server
-        .external_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", server.listen));
+    let external_url = server.external_url();
     let (alerting, observer) = AlertRuntime::open(RuntimeOptions {
         alert: &config.alert,
         notify: &config.notify,
